@@ -1,0 +1,109 @@
+"""Input checks shared by the numerical core.
+
+Every public function of the core calls these helpers, so a wrong input always produces the same
+kind of message: ``ValueError: <where> expected <what>, got <what it got>``. A wrong answer is
+never silent: an integer array passed where floats are needed, a label vector of the wrong length
+or a NaN in the input each stop the computation with a message naming the fix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _describe(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array of dtype {x.dtype} and shape {x.shape}"
+    return f"{type(x).__name__}"
+
+
+def float_array(x, where: str, name: str = "x", *, ndim: int | None = None,
+                finite: bool = True) -> np.ndarray:
+    """Return ``x`` as a floating-point ndarray (no copy when it already is one).
+
+    Raises ValueError for non-numeric, complex, boolean or integer input (an integer array would
+    silently truncate gradients written back into it), for the wrong number of dimensions, and,
+    when ``finite`` is true, for NaN or infinity.
+    """
+    if isinstance(x, (list, tuple, float, int)) and not isinstance(x, bool):
+        x = np.asarray(x, dtype=np.float64)
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{where} expected {name} to be a NumPy float array, got {_describe(x)}")
+    if x.dtype.kind != "f":
+        raise ValueError(
+            f"{where} expected {name} with a floating-point dtype (float32 or float64), "
+            f"got dtype {x.dtype}; convert with {name}.astype(np.float64)"
+        )
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{where} expected {name} with {ndim} dimension(s), got shape {x.shape}")
+    if finite and not np.isfinite(x).all():
+        n_bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{where} expected finite {name}, got {n_bad} NaN/inf value(s)")
+    return x
+
+
+def same_shape(a: np.ndarray, b: np.ndarray, where: str, names=("y_pred", "y")) -> None:
+    """Refuse broadcasting between two arrays that must match elementwise.
+
+    ``(n,)`` against ``(n, 1)`` broadcasts to ``(n, n)`` in NumPy: a classic silent bug.
+    """
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{where} expected {names[1]} of shape {a.shape} (same as {names[0]}), got {b.shape}"
+        )
+
+
+def target_array(y, like: np.ndarray, where: str, name: str = "y") -> np.ndarray:
+    """Real-valued targets (floats, or integers such as 0/1 labels), cast to ``like.dtype``."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"{where} expected real-valued {name}, got dtype {y.dtype}")
+    y = y.astype(like.dtype, copy=False)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{where} expected finite {name}, got NaN/inf value(s)")
+    same_shape(like, y, where, names=("the prediction", name))
+    return y
+
+
+def int_labels(labels, n: int, n_classes: int, where: str) -> np.ndarray:
+    """Integer class labels of shape ``(n,)`` with values in ``[0, n_classes)``.
+
+    Floats holding whole numbers (e.g. ``2.0``) are accepted; ``1.5`` is not.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all() or np.any(labels != np.round(labels)):
+            raise ValueError(f"{where} expected integer class labels, got non-integer values")
+        labels = labels.astype(np.int64)
+    elif labels.dtype.kind not in "iu":
+        raise ValueError(f"{where} expected integer class labels, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(
+            f"{where} expected labels of shape ({n},) (one integer per row), got {labels.shape}"
+        )
+    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"{where} expected labels in [0, {n_classes}), "
+            f"got values in [{labels.min()}, {labels.max()}]"
+        )
+    return labels
+
+
+def positive(value, where: str, name: str, *, allow_zero: bool = False) -> float:
+    """A finite real scalar > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or np.iscomplexobj(value):
+        raise ValueError(f"{where} expected {name} to be a real number, got {value!r}")
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (np.isfinite(value) and ok):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{where} expected {name} {bound}, got {value!r}")
+    return value
+
+
+def in_unit_interval(value, where: str, name: str) -> float:
+    """A real scalar in ``[0, 1)`` (decay rates, dropout probability)."""
+    value = positive(value, where, name, allow_zero=True)
+    if not value < 1:
+        raise ValueError(f"{where} expected {name} in [0, 1), got {value!r}")
+    return value

@@ -1,0 +1,284 @@
+"""Layers with the CS231n forward/backward contract.
+
+``forward(x)`` computes the output and caches what the backward pass needs;
+``backward(dy)`` takes dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx.
+Rows are examples (batch-first, like Keras): x (n, d_in) @ W (d_in, d_out) + b (d_out,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations as act
+from ._validate import float_array, in_unit_interval
+
+__all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp"]
+
+
+class Layer:
+    """Base class: ``params`` and ``grads`` are dicts of arrays with matching keys and shapes.
+
+    ``training`` switches train-time behaviour (Dropout). ``need_input_grad = False`` lets the
+    first layer of a network skip computing dL/dx, which nothing uses.
+    """
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.training = True
+        self.need_input_grad = True
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def _check_dy(self, dy, expected_shape):
+        if expected_shape is None:
+            raise RuntimeError(f"{self!r}.backward called before forward")
+        dy = float_array(dy, f"{self!r}.backward", "dy")
+        if dy.shape != expected_shape:
+            raise ValueError(
+                f"{self!r}.backward expected dy of shape {expected_shape} (the forward output), "
+                f"got {dy.shape}"
+            )
+        return dy
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """Fully connected layer z = x W + b, Eq. (eq-dense-forward) in 03_forward_pass.
+
+    Backward, Eq. (eq-dense-backward) in 04_backprop:
+    dW = x^T dy  (d_in, d_out),  db = sum_rows dy  (d_out,),  dx = dy W^T  (n, d_in).
+
+    init="he":     W ~ N(0, 2 / n_in)                          (He et al., 2015; for ReLU)
+    init="glorot": W ~ U(-a, a), a = sqrt(6 / (n_in + n_out))  (Glorot & Bengio, 2010)
+    b starts at zero. All arrays have ``dtype``; inputs are cast to it, so a float32 layer stays
+    float32 end to end.
+    """
+
+    INITS = ("he", "glorot")
+
+    def __init__(self, n_in: int, n_out: int, *, rng: np.random.Generator, init: str = "he",
+                 dtype=np.float64, need_input_grad: bool = True):
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense expected {name} to be a positive integer, got {value!r}")
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"Dense expected rng: np.random.Generator, got {type(rng).__name__}")
+        if init not in self.INITS:
+            raise ValueError(f"Dense expected init in {self.INITS}, got {init!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"Dense expected a floating-point dtype, got {self.dtype}")
+        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        if init == "he":
+            W = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+        else:
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            W = rng.uniform(-limit, limit, size=(n_in, n_out))
+        self.params = {"W": W.astype(self.dtype), "b": np.zeros(n_out, dtype=self.dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.need_input_grad = need_input_grad
+        self._x = None
+
+    def forward(self, x):
+        """x (n, n_in) -> z (n, n_out)."""
+        x = float_array(x, f"{self!r}", "x")
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
+        x = x.astype(self.dtype, copy=False)
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dy):
+        """dy (n, n_out) -> dx (n, n_in), or None when ``need_input_grad`` is False."""
+        x = self._x
+        dy = self._check_dy(dy, None if x is None else (x.shape[0], self.n_out))
+        dy = dy.astype(self.dtype, copy=False)
+        # Written into the existing arrays: no allocation, and references stay valid.
+        np.matmul(x.T, dy, out=self.grads["W"])
+        np.sum(dy, axis=0, out=self.grads["b"])
+        return dy @ self.params["W"].T if self.need_input_grad else None
+
+    def __repr__(self):
+        return f"Dense(in={self.n_in}, out={self.n_out})"
+
+
+class _Elementwise(Layer):
+    """An activation layer: y = f(z), dz = dy * f'(z) (Eq. (eq-activation-backward))."""
+
+    def __init__(self):
+        super().__init__()
+        self._cache = None
+        self._shape = None
+
+    def backward(self, dy):
+        dy = self._check_dy(dy, self._shape)
+        return dy * self._local_grad()
+
+
+class ReLU(_Elementwise):
+    """y = max(z, 0); backward passes dy where z > 0. Shapes: (...) -> (...)."""
+
+    def forward(self, x):
+        y = act.relu(x)
+        self._cache, self._shape = y > 0, y.shape
+        return y
+
+    def _local_grad(self):
+        return self._cache
+
+
+class Sigmoid(_Elementwise):
+    """y = sigmoid(z); local gradient y (1 - y), reusing the cached output."""
+
+    def forward(self, x):
+        y = act.sigmoid(x)
+        self._cache, self._shape = y, y.shape
+        return y
+
+    def _local_grad(self):
+        return self._cache * (1 - self._cache)
+
+
+class Tanh(_Elementwise):
+    """y = tanh(z); local gradient 1 - y^2, reusing the cached output."""
+
+    def forward(self, x):
+        y = act.tanh(x)
+        self._cache, self._shape = y, y.shape
+        return y
+
+    def _local_grad(self):
+        return 1 - self._cache * self._cache
+
+
+class Dropout(_Elementwise):
+    """Inverted dropout, Eq. (eq-inverted-dropout) in 06_regularization.
+
+    Training: each unit is kept with probability 1 - p and scaled by 1/(1 - p), so the expected
+    activation equals the eval-time activation; eval: identity. ``set_mask(m)`` fixes the keep
+    mask (0/1 array) for gradient checks and figures; ``set_mask(None)`` draws fresh masks again.
+    """
+
+    def __init__(self, p: float, *, rng: np.random.Generator):
+        super().__init__()
+        self.p = in_unit_interval(p, "Dropout", "p")
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"Dropout expected rng: np.random.Generator, got {type(rng).__name__}")
+        self.rng = rng
+        self._fixed_mask = None
+
+    def set_mask(self, mask):
+        self._fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)
+
+    def forward(self, x):
+        x = float_array(x, f"{self!r}", "x")
+        self._shape = x.shape
+        if not self.training or self.p == 0:
+            self._cache = None
+            return x
+        if self._fixed_mask is not None:
+            if self._fixed_mask.shape != x.shape:
+                raise ValueError(f"{self!r} expected a mask of shape {x.shape}, "
+                                 f"got {self._fixed_mask.shape}")
+            keep = self._fixed_mask
+        else:
+            keep = self.rng.random(x.shape) >= self.p
+        self._cache = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        return x * self._cache
+
+    def _local_grad(self):
+        return 1 if self._cache is None else self._cache
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+
+class Sequential(Layer):
+    """A chain of layers; backward runs them in reverse (the chain rule, Eq. (eq-chain-rule)).
+
+    ``params()`` / ``grads()`` return dicts keyed ``"<layer index>.<name>"`` ("0.W", "0.b",
+    "2.W", ...) holding the layers' own arrays, so an optimizer updating them in place updates
+    the model. With ``need_input_grad=False`` the first layer skips dL/dx and ``backward``
+    returns None (faster training; dL/dx of the data is never used).
+    """
+
+    def __init__(self, layers, *, need_input_grad: bool = True):
+        # No super().__init__(): params/grads are methods here, not dicts.
+        self.training = True
+        self.layers = list(layers)
+        if not self.layers or not all(isinstance(lay, Layer) for lay in self.layers):
+            raise ValueError(f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
+        self.need_input_grad = need_input_grad
+        self.layers[0].need_input_grad = need_input_grad
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dy):
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def params(self):
+        return {f"{i}.{k}": v for i, lay in enumerate(self.layers) for k, v in lay.params.items()}
+
+    def grads(self):
+        return {f"{i}.{k}": v for i, lay in enumerate(self.layers) for k, v in lay.grads.items()}
+
+    def train(self):
+        for layer in [self, *self.layers]:
+            layer.training = True
+        return self
+
+    def eval(self):
+        for layer in [self, *self.layers]:
+            layer.training = False
+        return self
+
+    def __repr__(self):
+        return "Sequential([" + ", ".join(repr(lay) for lay in self.layers) + "])"
+
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+def mlp(sizes, *, activation: str = "relu", rng: np.random.Generator, dtype=np.float64,
+        init: str | None = None, need_input_grad: bool = False) -> Sequential:
+    """Dense -> activation -> ... -> Dense (the last layer outputs logits, no activation).
+
+    ``sizes = [d_in, h1, ..., d_out]``. ``init`` defaults to "he" for ReLU and "glorot" for
+    sigmoid/tanh. The first layer skips dL/dx unless ``need_input_grad=True``.
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"mlp expected sizes [d_in, ..., d_out] with >= 2 entries, got {sizes}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"mlp expected activation in {tuple(ACTIVATIONS)}, got {activation!r}")
+    init = init or ("he" if activation == "relu" else "glorot")
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(Dense(n_in, n_out, rng=rng, init=init, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return Sequential(layers, need_input_grad=need_input_grad)
