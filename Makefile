@@ -1,0 +1,98 @@
+# dlbook — one entry point for readers, learners, instructors and CI.
+#   make book        build the website into _build/html (executes stale notebooks)
+#   make test        run every test: unit, TF comparison, notebooks (nbval), grading, browser
+# See README.md for the rest.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+VENDOR := book/_vendor
+LATEST_PYTHON ?= $(shell command -v python3.12 || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -n1 || echo python3)
+
+# TF's C++ logging would otherwise land in stored notebook outputs.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+PYTEST_ARGS ?=
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+NOTEBOOK_DIRS := book solutions exercises
+
+.PHONY: install book serve test test-fast test-latest lint exercises grade bench browser-deps clean help
+
+help:
+	@sed -n '1,6p' Makefile
+
+# ---------------------------------------------------------------- install
+install: $(STAMP) $(VENDOR)/embed-amd.js
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# The ipywidgets JS is served from the site itself, so pages with widgets work offline.
+$(VENDOR)/embed-amd.js:
+	mkdir -p $(VENDOR)
+	tmp=$$(mktemp -d) && cd $$tmp && npm install --silent --no-audit --no-fund \
+	    @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.4 >/dev/null && cd - >/dev/null && \
+	  cp $$tmp/node_modules/requirejs/require.js $(VENDOR)/require.min.js && \
+	  cp $$tmp/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(VENDOR)/embed-amd.js && \
+	  rm -rf $$tmp
+
+# Headless Chromium for the browser test (Debian package) — installed, never silently skipped.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (apt)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "ERROR: chromium is required for the browser test"; exit 1; }
+
+# ---------------------------------------------------------------- book
+book: install
+	$(VENV)/bin/jupyter-book build -W --keep-going .
+	@echo
+	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
+
+serve:
+	$(PY) -m http.server --directory _build/html 8000
+
+# ---------------------------------------------------------------- test
+test: install browser-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+
+# Unit tests only, no notebooks and no browser (quick inner loop while developing).
+test-fast: install
+	$(PY) -m pytest -n 2 -m "not browser" tests $(PYTEST_ARGS)
+
+# Newest releases allowed by pyproject's lower bounds, Python 3.12 when present (Colab's version).
+test-latest: browser-deps $(VENDOR)/embed-amd.js
+	test -x .venv-latest/bin/python || $(LATEST_PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e ".[tf,book,test]"
+	.venv-latest/bin/ruff check .
+	.venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# ---------------------------------------------------------------- exercises & grading
+exercises: install
+	$(PY) -m dlbook_utils.grading.generate solutions exercises
+
+SUBMISSIONS ?= submissions
+grade: install
+	$(PY) -m dlbook_utils.grading grade $(SUBMISSIONS) --out grading_out $(GRADE_ARGS)
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _build .jupyter_cache

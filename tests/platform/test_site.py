@@ -1,0 +1,197 @@
+"""The built website, opened in a real browser (headless Debian Chromium driven by Playwright).
+
+The site is built once per session from the stored notebook outputs (nbval checks those equal a
+fresh run), with ``-W`` so any Sphinx warning fails. Every TOC page is then loaded from a local
+HTTP server and checked: math typeset by the locally served MathJax, no console errors, no request
+leaving the machine, every internal link resolving, and the launch/download buttons present.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+import yaml
+
+from tests.platform.test_notebook_coverage import toc_files
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.browser,
+    # the stdlib test server leaves keep-alive sockets to the garbage collector
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+def build_site(out: Path) -> Path:
+    """Build the book with stored outputs into ``out``; fail on any warning."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"
+    cfg = out / "_config.yml"
+    cfg.write_text(yaml.safe_dump(config, allow_unicode=True))
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(jb), "build", "-W", "--keep-going", "--config", str(cfg), "--path-output", str(out),
+         str(REPO)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log)
+    assert proc.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
+    assert "WARNING" not in log, f"the build logged warnings:\n{log[-6000:]}"
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    html = build_site(tmp_path_factory.mktemp("site"))
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield html, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), (
+        "Chromium is required for the browser test: `make test` installs it (apt package chromium)"
+    )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def toc_pages() -> list[str]:
+    return sorted(f + ".html" for f in toc_files())
+
+
+def visit(browser, url: str):
+    """Load ``url``; return (page, console errors, requests that left localhost)."""
+    page = browser.new_page()
+    errors, external = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400
+            else None)
+
+    def on_request(req):
+        host = urlparse(req.url).hostname
+        if host not in ("127.0.0.1", "localhost", None) and not req.url.startswith("data:"):
+            external.append(req.url)
+
+    page.on("request", on_request)
+    page.goto(url, wait_until="networkidle")
+    return page, errors, external
+
+
+def test_every_toc_entry_has_a_page(site):
+    html, _ = site
+    missing = [p for p in toc_pages() if not (html / p).exists()]
+    assert not missing, f"TOC entries without an HTML page: {missing}"
+    assert (html / "index.html").exists()
+
+
+@pytest.mark.parametrize("page_path", toc_pages())
+def test_page_renders_offline(site, browser, page_path):
+    html, base = site
+    page, errors, external = visit(browser, urljoin(base, page_path))
+    try:
+        source = (html / page_path).read_text(encoding="utf-8")
+        if 'class="math' in source:
+            page.wait_for_selector("mjx-container", timeout=20_000)
+            body_text = page.inner_text("article")
+            assert "$$" not in body_text, f"{page_path}: raw $$ left untypeset"
+            assert "\\begin{" not in body_text, f"{page_path}: raw LaTeX left untypeset"
+        assert not errors, f"{page_path}: console errors {errors}"
+        assert not external, f"{page_path}: requests left the machine {external[:5]}"
+        if page_path.endswith(".html") and (REPO / page_path).with_suffix(".ipynb").exists():
+            assert page.locator('a[href*="colab.research.google.com"]').count() >= 1, (
+                f"{page_path}: no Colab launch button"
+            )
+            assert page.locator('a[href$=".ipynb"]').count() >= 1, f"{page_path}: no download button"
+    finally:
+        page.close()
+
+
+def test_internal_links_resolve(site):
+    """Every relative link of every page points to an existing file and, if any, an existing id."""
+    from html.parser import HTMLParser
+
+    html, _ = site
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs, self.ids = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "id" in attrs:
+                self.ids.add(attrs["id"])
+            if tag == "a" and attrs.get("href"):
+                self.hrefs.append(attrs["href"])
+
+    parsed = {}
+    for page in html.rglob("*.html"):
+        p = Links()
+        p.feed(page.read_text(encoding="utf-8"))
+        parsed[page.resolve()] = p
+    broken = []
+    for page, links in parsed.items():
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        for href in links.hrefs:
+            if urlparse(href).scheme or href.startswith(("mailto:", "//", "javascript:")):
+                continue
+            path, frag = urldefrag(href)
+            target = (page.parent / path).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.name}: {href}")
+            elif frag and target.suffix == ".html" and frag not in parsed[target].ids:
+                broken.append(f"{page.name}: {href} (no id {frag!r})")
+    assert not broken, f"{len(broken)} broken internal links, e.g. {broken[:10]}"
+
+
+def test_screenshot_shows_typeset_math(site, browser, tmp_path_factory):
+    """Screenshot a chapter page; the math there must be typeset by MathJax."""
+    _, base = site
+    chapters = [p for p in toc_pages() if Path(p).name[:2].isdigit()]
+    assert chapters, "no chapter pages in the TOC"
+    page, errors, _ = visit(browser, urljoin(base, chapters[0]))
+    try:
+        page.wait_for_selector("mjx-container", timeout=20_000)
+        n_math = page.locator("mjx-container").count()
+        shot = tmp_path_factory.mktemp("shots") / "chapter.png"
+        page.screenshot(path=str(shot), full_page=False)
+        print(f"screenshot of {chapters[0]} with {n_math} typeset formulas: {shot}")
+        assert n_math >= 1 and shot.stat().st_size > 10_000
+    finally:
+        page.close()
