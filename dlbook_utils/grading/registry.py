@@ -1,0 +1,199 @@
+"""Question registry: how an exercise question is declared.
+
+Every question lives in ``dlbook_utils/grading/questions/chNN.py`` (chapter NN, two digits) and
+is registered at import time with one of three constructors. Question ids are ``"N.M"`` (chapter
+N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
+
+1. A function question -- the learner implements a function::
+
+       def _adam_step(w, g, m, v, t, lr, beta1, beta2, eps):      # small, clear reference
+           ...
+           return w_new, m_new, v_new
+
+       function_question(
+           "5.3", "Adam step", name="adam_step", reference=_adam_step,
+           outputs=("w", "m", "v"),                 # names of the returned arrays (tuple order)
+           cases=[(w0, g0, m0, v0, 1, 0.1, 0.9, 0.999, 1e-3), ...],   # fixed positional args
+           random_cases=_random_adam_cases,         # rng -> list of arg tuples (new each grading)
+           mistakes=[
+               Mistake("adam-no-bias-correction", "You used m and v directly; divide by ...",
+                       variant=_adam_no_bias_correction),         # a wrong reference variant
+               Mistake("loss-sum-not-mean", "...", detector="ratio_n", output="loss"),
+           ],
+           rtol=1e-6, atol=1e-9, section="../book/05_optimizers.ipynb#adam")
+
+   * ``reference(*args)`` returns one array/number, or a tuple of them (then name them in
+     ``outputs``). Arguments are NumPy arrays, Python floats/ints, or lists/tuples of those.
+     Cases are called with fresh copies, so in-place edits by the learner do no harm.
+   * ``random_cases(rng)`` draws new inputs from ``rng`` (a ``np.random.Generator``): the learner's
+     ``check`` uses a fixed seed per question (stable notebook output); the batch grader draws a
+     new seed per grading run, so answers cannot be memorised.
+   * ``batch_size(args) -> int`` (default: first dimension of the first array argument) is the
+     ``n`` used by the ratio detectors ("your answer is n times the expected one").
+   * A ``Mistake`` names one known wrong answer. Either ``variant=`` (a function with the
+     reference's signature computing the wrong answer; matched when the learner's output equals
+     it on every case), or ``detector=`` naming a generic detector in ``feedback.DETECTORS``
+     (``"transposed"``, ``"ratio_n"``, ``"ratio_inv_n"``, ``"sign"``, ``"nonfinite"``,
+     ``"broadcast_error"``), optionally restricted to one named output; the declared ``hint``
+     then replaces the detector's generic hint. Undeclared generic detectors still run with
+     their generic hints. Mistake ids are kebab-case and mean the same thing book-wide.
+
+2. A value question -- the learner computes a number or array and assigns it to a variable::
+
+       value_question("1.4", "Parameters of a 784-128-10 MLP", name="n_params_mlp",
+                      reference=101770, mistakes=[Mistake("params-no-bias", "...",
+                      variant=101632)], rtol=0, atol=0.5)
+
+3. A multiple-choice question -- the answer is one option letter (case-insensitive)::
+
+       choice_question("1.1", "Who introduced the perceptron?", name="answer_1_1",
+                       options={"A": "...", "B": "...", "C": "..."}, answer="B",
+                       wrong={"A": "hint when A is chosen", "C": "..."})
+
+The solutions notebook ``solutions/chNN_topic.ipynb`` is the single source of the exercises:
+
+* cell 1: imports, ``from dlbook_utils.grading import check`` and ``rng =
+  np.random.default_rng(0)``; cell 2 (tag ``remove-cell``): the Colab install cell;
+* then per question: a markdown cell with the statement (``**Exercise N.M**``, shapes, a link to
+  the chapter section), a code cell whose solution sits between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION``, and a cell ``check("N.M", name)``. The function or variable must be
+  called exactly ``name``;
+* ``python -m dlbook_utils.grading.generate solutions exercises`` replaces each solution region
+  with a stub (``return None`` inside a function, ``x = None`` for each variable assigned at top
+  level) so the exercise runs to the end and ``check`` reports "not attempted".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("function", "value", "choice")
+_REGISTRY: dict[str, Question] = {}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known wrong answer and the hint that names it."""
+
+    id: str
+    hint: str
+    variant: Any = None  # wrong reference: function (function questions) or value
+    detector: str | None = None  # name of a generic detector in feedback.DETECTORS
+    output: str | None = None  # restrict a detector to this named output
+
+    def __post_init__(self):
+        if (self.variant is None) == (self.detector is None):
+            raise ValueError(f"Mistake {self.id!r}: give exactly one of variant= or detector=")
+
+
+def _first_dim(args) -> int | None:
+    for a in args:
+        shape = getattr(a, "shape", ())
+        if len(shape) >= 1:
+            return int(shape[0])
+    return None
+
+
+@dataclass
+class Question:
+    """A registered question; build it with the constructors below, not directly."""
+
+    qid: str
+    title: str
+    kind: str
+    name: str  # the function / variable name the notebook defines
+    reference: Any
+    cases: list = field(default_factory=list)
+    random_cases: Callable | None = None
+    mistakes: list = field(default_factory=list)
+    outputs: tuple = ("output",)
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    points: float = 1.0
+    section: str = ""
+    options: dict = field(default_factory=dict)
+    batch_size: Callable = _first_dim
+
+    @property
+    def chapter(self) -> str:
+        return f"{int(self.qid.split('.')[0]):02d}"
+
+    def make_cases(self, rng=None) -> list[tuple]:
+        """Fixed cases, then random ones drawn from ``rng`` (if given)."""
+        cases = [tuple(c) for c in self.cases]
+        if rng is not None and self.random_cases is not None:
+            cases += [tuple(c) for c in self.random_cases(rng)]
+        return cases
+
+
+def _register(q: Question) -> Question:
+    if q.kind not in KINDS:
+        raise ValueError(f"question {q.qid}: kind must be one of {KINDS}, got {q.kind!r}")
+    if q.qid in _REGISTRY:
+        raise ValueError(f"question {q.qid} registered twice")
+    ids = [m.id for m in q.mistakes]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"question {q.qid}: duplicate mistake ids {ids}")
+    _REGISTRY[q.qid] = q
+    return q
+
+
+def function_question(qid, title, *, name, reference, cases, random_cases=None, mistakes=(),
+                      outputs=("output",), rtol=1e-6, atol=1e-9, points=1.0, section="",
+                      batch_size=None) -> Question:
+    """Register an "implement this function" question (see the module docstring)."""
+    if not cases:
+        raise ValueError(f"question {qid}: at least one fixed case is required")
+    return _register(Question(qid, title, "function", name, reference, list(cases), random_cases,
+                              list(mistakes), tuple(outputs), rtol, atol, points, section,
+                              batch_size=batch_size or _first_dim))
+
+
+def value_question(qid, title, *, name, reference, mistakes=(), rtol=1e-6, atol=1e-9,
+                   points=1.0, section="") -> Question:
+    """Register a "compute this number/array" question; the single case has no arguments."""
+    return _register(Question(qid, title, "value", name, reference, [()], None, list(mistakes),
+                              ("value",), rtol, atol, points, section,
+                              batch_size=lambda args: None))
+
+
+def choice_question(qid, title, *, name, options, answer, wrong=None, points=1.0,
+                    section="") -> Question:
+    """Register a multiple-choice question; ``wrong`` maps a wrong letter to its hint."""
+    answer = answer.strip().upper()
+    if answer not in options:
+        raise ValueError(f"question {qid}: answer {answer!r} is not among {sorted(options)}")
+    mistakes = [Mistake(f"choice-{qid}-{k.lower()}", hint, variant=k)
+                for k, hint in (wrong or {}).items()]
+    return _register(Question(qid, title, "choice", name, answer, [()], None, mistakes,
+                              ("answer",), 0.0, 0.0, points, section, dict(options),
+                              batch_size=lambda args: None))
+
+
+def chapter_module(chapter: str) -> str:
+    return f"dlbook_utils.grading.questions.ch{int(chapter):02d}"
+
+
+def load_chapter(chapter: str) -> list[Question]:
+    """Import the chapter's question module and return its questions in id order."""
+    importlib.import_module(chapter_module(chapter))
+    prefix = f"{int(chapter)}."
+    qs = [q for qid, q in _REGISTRY.items() if qid.startswith(prefix)]
+    return sorted(qs, key=lambda q: int(q.qid.split(".")[1]))
+
+
+def get(qid: str) -> Question:
+    """The question ``qid`` ("N.M"); raises KeyError naming the known ids if it does not exist."""
+    qid = str(qid).strip()
+    if qid not in _REGISTRY:
+        chapter = qid.split(".")[0]
+        try:
+            load_chapter(chapter)
+        except (ImportError, ValueError):
+            pass
+    if qid not in _REGISTRY:
+        raise KeyError(f"unknown question {qid!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}")
+    return _REGISTRY[qid]

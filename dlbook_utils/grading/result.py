@@ -1,0 +1,74 @@
+"""The outcome of grading one question: text for terminals, small HTML for notebooks.
+
+Both representations are stable (no addresses, no timings), because stored notebook outputs are
+compared by nbval.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass
+
+STATUSES = ("passed", "failed", "not attempted", "error")
+_SYMBOL = {"passed": "✓", "failed": "✗", "not attempted": "·", "error": "✗"}
+_COLOUR = {"passed": "#1a7f37", "failed": "#b35900", "not attempted": "#57606a", "error": "#cf222e"}
+
+
+@dataclass
+class Result:
+    """``check``'s answer: ``.passed``, ``.score`` (0 or 1), ``.status``, ``.hint``, ``.message``."""
+
+    qid: str
+    title: str
+    status: str
+    message: str = ""
+    hint: str = ""
+    mistake: str | None = None  # id of the recognised mistake, if any
+    n_cases: int = 0
+    n_passed: int = 0
+    points: float = 1.0
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def score(self) -> float:
+        return 1.0 if self.passed else 0.0
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["score"] = self.score
+        return d
+
+    def __str__(self) -> str:
+        head = f"{_SYMBOL[self.status]} {self.qid} {self.title}: {self.status}"
+        if self.n_cases and self.status in ("passed", "failed", "error"):
+            head += f" ({self.n_passed}/{self.n_cases} cases)"
+        lines = [head]
+        if self.message:
+            lines.append(f"  {self.message}")
+        if self.hint:
+            lines.append(f"  Hint: {self.hint}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = _COLOUR[self.status]
+        head = html.escape(str(self).split("\n")[0])
+        parts = [f'<div style="border-left:4px solid {colour};padding:2px 8px;margin:2px 0">',
+                 f'<b style="color:{colour}">{head}</b>']
+        if self.message:
+            parts.append(f"<br>{html.escape(self.message)}")
+        if self.hint:
+            parts.append(f"<br><i>Hint:</i> {html.escape(self.hint)}")
+        parts.append("</div>")
+        return "".join(parts)
