@@ -26,7 +26,8 @@ from .result import Result
 def _close(a, b, q) -> bool:
     if b.ndim == 0 and a.size == 1:
         a = a.reshape(())
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=max(q.rtol, 1e-12), atol=q.atol))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=max(q.rtol, 1e-12), atol=q.atol,
+                                                  equal_nan=True))
 
 
 def _loose(a, b) -> bool:  # detectors use a looser tolerance than grading
@@ -142,9 +143,11 @@ def _compare(q, student, expected):
         if s.shape != e.shape:
             det = "transposed" if _det_transposed(s, e, None, q) else None
             return shape_message(name, e.shape, s.shape), det, name, s, e
-        err = float(np.max(np.abs(s - e))) if np.all(np.isfinite(s)) else float("nan")
         label = "" if name in ("output", "value") else f"{name}: "
-        msg = f"{label}values differ (max abs error {err:.3g})"
+        if np.all(np.isfinite(s)):
+            msg = f"{label}values differ (max abs error {float(np.max(np.abs(s - e))):.3g})"
+        else:
+            msg = f"{label}values differ (your result contains nan or inf)"
         return msg, None, name, s, e
     return None
 

@@ -6,9 +6,90 @@ RMSprop with eps inside the square root (Keras), Adam as Kingma & Ba's Algorithm
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question
+from ..registry import Mistake, choice_question, function_question, value_question
 
 SECTION = "../book/05_optimizers.ipynb"
+
+
+# ---------------------------------------------------------------- 5.1 SGD with momentum
+def _momentum(w, g, v, lr, momentum):
+    v = momentum * v - lr * g
+    return w + v, v
+
+
+def _momentum_wrong_sign(w, g, v, lr, momentum):
+    v = momentum * v + lr * g
+    return w + v, v
+
+
+def _momentum_stale_velocity(w, g, v, lr, momentum):
+    return w + v, momentum * v - lr * g  # moves with the old velocity
+
+
+def _momentum_cases():
+    r = np.random.default_rng(51)
+    return [(r.normal(size=(3, 2)), r.normal(size=(3, 2)), r.normal(size=(3, 2)), 0.1, 0.9),
+            (np.array([1.0, -1.0]), np.array([0.5, 2.0]), np.zeros(2), 0.01, 0.5)]
+
+
+def _momentum_random(rng):
+    shape = (int(rng.integers(2, 6)),)
+    return [(rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape),
+             float(rng.uniform(0.01, 0.5)), float(rng.uniform(0.5, 0.99))) for _ in range(3)]
+
+
+function_question(
+    "5.1", "SGD with momentum", name="momentum_step", reference=_momentum, outputs=("w", "v"),
+    cases=_momentum_cases(), random_cases=_momentum_random, section=SECTION + "#momentum",
+    mistakes=[
+        Mistake("wrong-sign", "The velocity must point downhill: v = momentum * v - lr * g.",
+                variant=_momentum_wrong_sign),
+        Mistake("momentum-stale-velocity", "You moved w with the old velocity. Update v first, "
+                "then w = w + v.", variant=_momentum_stale_velocity),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 5.2 RMSprop
+def _rmsprop(w, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g**2
+    return w - lr * g / np.sqrt(s + eps), s
+
+
+def _rmsprop_first_moment(w, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g  # an average of g, not of g**2
+    return w - lr * g / np.sqrt(s + eps), s
+
+
+def _rmsprop_adam_like(w, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g**2
+    return w - lr * (1 - rho) * g / np.sqrt(s + eps), s  # numerator: a first-moment average
+
+
+def _rmsprop_cases():
+    r = np.random.default_rng(52)
+    return [(r.normal(size=(2, 3)), r.normal(size=(2, 3)), r.random((2, 3)), 0.01, 0.9, 1e-7),
+            (np.array([0.5, -0.5]), np.array([0.2, 0.4]), np.zeros(2), 0.1, 0.9, 1e-7)]
+
+
+def _rmsprop_random(rng):
+    shape = (int(rng.integers(2, 6)),)
+    return [(rng.normal(size=shape), rng.normal(size=shape), rng.random(shape),
+             float(rng.uniform(0.001, 0.1)), float(rng.uniform(0.8, 0.99)), 1e-7)
+            for _ in range(3)]
+
+
+function_question(
+    "5.2", "RMSprop step", name="rmsprop_step", reference=_rmsprop, outputs=("w", "s"),
+    cases=_rmsprop_cases(), random_cases=_rmsprop_random, section=SECTION + "#rmsprop",
+    mistakes=[
+        Mistake("rmsprop-first-moment", "You averaged g instead of g**2. RMSprop keeps a running "
+                "mean of the SQUARED gradient and has no first moment.",
+                variant=_rmsprop_first_moment),
+        Mistake("rmsprop-adam-like", "RMSprop has no first moment: the numerator is the raw "
+                "gradient g, not an average of g.", variant=_rmsprop_adam_like),
+    ],
+)
 
 
 # ---------------------------------------------------------------- 5.3 Adam (the worked example)
@@ -98,4 +179,43 @@ choice_question(
     wrong={"A": "The factor 1/(1 - beta**t) tends to 1; it does not shrink the step over time.",
            "C": "Overflow is not the issue: m and v are averages of g and g**2.",
            "D": "Weight decay is a separate term (AdamW decouples it)."},
+)
+
+
+# ---------------------------------------------------------------- 5.4 cosine schedule
+def _cosine(step, total, lr_max, lr_min):
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * np.asarray(step) / total))
+
+
+def _cosine_no_half(step, total, lr_max, lr_min):
+    return lr_min + (lr_max - lr_min) * (1 + np.cos(np.pi * np.asarray(step) / total))
+
+
+def _cosine_rising(step, total, lr_max, lr_min):
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 - np.cos(np.pi * np.asarray(step) / total))
+
+
+function_question(
+    "5.4", "Cosine learning-rate schedule", name="cosine_lr", reference=_cosine,
+    cases=[(np.arange(0, 11), 10, 0.1, 0.0), (np.arange(0, 101, 5), 100, 1e-3, 1e-5)],
+    random_cases=lambda rng: [(np.arange(0, (t := int(rng.integers(5, 50))) + 1), t,
+                               float(rng.uniform(0.01, 1)), float(rng.uniform(0, 0.001)))],
+    batch_size=lambda args: None, section=SECTION + "#schedules",
+    mistakes=[
+        Mistake("cosine-missing-half", "At step 0 the rate must equal lr_max: the cosine term "
+                "needs the factor 1/2.", variant=_cosine_no_half),
+        Mistake("cosine-rising", "Your schedule rises from lr_min to lr_max: use 1 + cos(...), "
+                "not 1 - cos(...).", variant=_cosine_rising),
+    ],
+)
+
+# ---------------------------------------------------------------- 5.6 step decay by hand
+value_question(
+    "5.6", "Step decay by hand", name="lr_epoch_25", reference=0.025, rtol=1e-9, atol=1e-12,
+    section=SECTION + "#schedules",
+    mistakes=[Mistake("step-decay-off-by-one", "Count the drops: epochs 10 and 20 have "
+                      "happened by epoch 25, so the rate was halved twice (floor(25 / 10) = 2).",
+                      variant=0.0125),
+              Mistake("step-decay-once", "Epoch 20 is a drop too: floor(25 / 10) = 2 drops.",
+                      variant=0.05)],
 )

@@ -1,0 +1,266 @@
+"""Instructor batch grading: one fresh, limited process per submission; scores computed here.
+
+    python -m dlbook_utils.grading grade SUBMISSIONS --out OUTDIR [--cases PATH]
+                                   [--timeout S] [--memory-mb M] [--seed N]
+
+For each ``*.ipynb`` under SUBMISSIONS (chapter from the notebook's ``dlbook`` metadata or a
+``chNN`` file name) this module
+
+1. draws the random case inputs from a seed chosen now (``--seed`` only to reproduce a run),
+   adds private cases from ``--cases``, and writes them as plain JSON into a private temp dir
+   together with a copy of the notebook (nothing else of the file system is given to the child);
+2. starts ``python -I -m dlbook_utils.grading.runner`` in a new session with RLIMIT_AS (memory),
+   RLIMIT_FSIZE and RLIMIT_CORE limits; as root, the child drops to ``nobody`` before running
+   student code. The whole process group is killed at the wall-time limit;
+3. reads the child's plain-data results, validates them, and grades them with the reference
+   solutions in THIS process (:func:`feedback.grade`).
+
+Outputs: ``OUTDIR/scores.csv`` (a row per submission, a column per question, total) and
+``OUTDIR/<submission>.json`` (per question: score, status, feedback, hint, mistake; run info).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from . import feedback, registry
+from .cases import load_private_cases
+from .plain import decode_input, encode
+from .result import Result
+
+_OUTCOME_KINDS = {"value", "none", "notimpl", "error", "timeout"}
+MAX_RESULTS_BYTES = 20_000_000
+# Static red flags shown to the instructor (informational; scores never depend on them).
+FLAG_PATTERNS = {
+    "imports grader internals": r"dlbook_utils\.grading\.(questions|registry|feedback|batch|runner"
+                                r"|learner|plain)|_RECORDER",
+    "imports the library's reference code": r"dlbook_utils\.(optim|losses|activations|layers)",
+    "touches the import system": r"meta_path|sys\.modules|importlib",
+    "inspects the interpreter": r"inspect\.(stack|currentframe)|sys\._getframe|gc\.get_objects",
+    "exits the process": r"os\._exit|sys\.exit|os\.kill|signal\.",
+    "redefines check": r"(^|\n)\s*(def\s+check\b|check\s*=)",
+}
+
+
+def chapter_of(path: Path, nb: dict) -> str | None:
+    meta = nb.get("metadata", {}).get("dlbook", {})
+    if isinstance(meta, dict) and re.fullmatch(r"\d\d", str(meta.get("chapter", ""))):
+        return str(meta["chapter"])
+    m = re.search(r"ch(\d\d)", path.name)
+    return m.group(1) if m else None
+
+
+def build_cases(questions, seed: int, private: dict) -> dict:
+    """qid -> list of encoded argument tuples (fixed + random from ``seed`` + private)."""
+    out = {}
+    for q in questions:
+        rng = np.random.default_rng([seed, zlib.crc32(q.qid.encode())])
+        cases = q.make_cases(rng) + [tuple(c) for c in private.get(q.qid, [])]
+        out[q.qid] = [[encode(a) for a in args] for args in cases]
+    return out
+
+
+def _limits(memory_mb: int):
+    def apply():  # runs in the child between fork and exec
+        mem = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.geteuid() == 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+    return apply
+
+
+def _nobody():
+    try:
+        import pwd
+
+        pw = pwd.getpwnam("nobody")
+        return pw.pw_uid, pw.pw_gid
+    except (ImportError, KeyError):
+        return None
+
+
+def run_child(nb_path: Path, spec: dict, *, timeout: float, memory_mb: int) -> dict:
+    """Run one submission in a sandboxed child; return its raw records and run information."""
+    base = Path(tempfile.mkdtemp(prefix="dlbook-grade-"))
+    try:
+        work = base / "work"
+        work.mkdir()
+        shutil.copyfile(nb_path, work / "submission.ipynb")
+        drop = _nobody() if os.geteuid() == 0 else None
+        spec = dict(spec, drop_to=list(drop) if drop else None)
+        (work / "inputs.json").write_text(json.dumps(spec))
+        if drop:
+            for p in (work, work / "submission.ipynb", work / "inputs.json"):
+                os.chown(p, *drop)
+        os.chmod(work, 0o700)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TMPDIR": str(work),
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(work), "LANG": "C.UTF-8"}
+        start = time.monotonic()
+        with open(base / "stdout.txt", "wb") as so, open(base / "stderr.txt", "wb") as se:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-m", "dlbook_utils.grading.runner", str(work)],
+                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
+                start_new_session=True, preexec_fn=_limits(memory_mb))
+            timed_out = False
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            try:  # kill the whole group: also anything the submission started
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        elapsed = time.monotonic() - start
+        raw = _read_results(work / "results.jsonl")
+        stderr = (base / "stderr.txt").read_bytes()[-2000:].decode("utf-8", "replace")
+        return {"raw": raw, "timed_out": timed_out, "exit_code": proc.returncode,
+                "seconds": round(elapsed, 2), "stderr_tail": stderr}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _read_results(path: Path) -> bytes:
+    """The child's results file, refusing symlinks, FIFOs and other non-regular files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return b""
+        return f.read(MAX_RESULTS_BYTES)
+
+
+def parse_records(raw: bytes) -> tuple[dict, list]:
+    """First valid record per question id, and the cell log (malformed lines are ignored)."""
+    questions, cells = {}, []
+    for line in raw.decode("utf-8", "replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if type(rec) is not dict:
+            continue
+        if rec.get("event") == "cell" and type(rec.get("index")) is int:
+            cells.append({"cell": rec["index"], "status": str(rec.get("status"))[:10],
+                          "error": str(rec.get("error", ""))[:300]})
+        elif rec.get("event") == "question" and type(rec.get("qid")) is str:
+            questions.setdefault(rec["qid"], rec)
+    return questions, cells
+
+
+def _valid_outcomes(rec: dict, n_cases: int):
+    outs = rec.get("cases")
+    if type(outs) is not list or len(outs) != n_cases:
+        return None
+    clean = []
+    for o in outs:
+        if type(o) is not dict or o.get("kind") not in _OUTCOME_KINDS:
+            return None
+        clean.append({"kind": o["kind"], "value": o.get("value"),
+                      "error": str(o.get("error", ""))[:300]})
+    return clean
+
+
+def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int | None = None,
+                     private: dict | None = None) -> dict:
+    """Grade one notebook; returns the JSON-able report."""
+    seed = secrets.randbits(32) if seed is None else int(seed)
+    report = {"notebook": str(nb_path), "seed": seed, "questions": {}, "flags": []}
+    try:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        chapter = chapter_of(nb_path, nb)
+        questions = registry.load_chapter(chapter) if chapter else []
+    except (ValueError, OSError, ImportError) as exc:
+        report.update(chapter=None, total=0.0, max=0.0, error=f"unreadable notebook: {exc}")
+        return report
+    report["chapter"] = chapter
+    if not questions:
+        report.update(total=0.0, max=0.0, error="no questions found for this notebook")
+        return report
+    code = "\n".join("".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                     else str(c.get("source", "")) for c in nb.get("cells", [])
+                     if c.get("cell_type") == "code")
+    report["flags"] = [k for k, pat in FLAG_PATTERNS.items() if re.search(pat, code)]
+    encoded = build_cases(questions, seed, private or {})
+    spec = {"soft_timeout": max(1.0, timeout / 4), "questions": [
+        {"qid": q.qid, "name": q.name, "kind": q.kind, "cases": encoded[q.qid]}
+        for q in questions]}
+    run = run_child(nb_path, spec, timeout=timeout, memory_mb=memory_mb)
+    records, cells = parse_records(run.pop("raw"))
+    report["run"] = dict(run, cell_errors=[c for c in cells if c["status"] != "ok"])
+    for q in questions:
+        cases = [tuple(decode_input(a) for a in args) for args in encoded[q.qid]]
+        rec = records.get(q.qid)
+        if rec is None:
+            why = (f"the time limit of {timeout:g} s was reached" if run["timed_out"] else
+                   f"the notebook process ended (exit code {run['exit_code']})")
+            res = Result(q.qid, q.title, "error", f"not graded: {why} before this question "
+                         "was evaluated", points=q.points)
+        elif rec.get("found") is False:
+            res = Result(q.qid, q.title, "not attempted", f"`{q.name}` is not defined",
+                         points=q.points)
+        else:
+            outcomes = _valid_outcomes(rec, len(cases))
+            res = (feedback.grade(q, cases, outcomes) if outcomes is not None else
+                   Result(q.qid, q.title, "error", "malformed result record", points=q.points))
+        report["questions"][q.qid] = dict(res.to_dict(), feedback=str(res))
+    report["total"] = sum(r["score"] * r["points"] for r in report["questions"].values())
+    report["max"] = sum(q.points for q in questions)
+    return report
+
+
+def find_submissions(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def _qkey(qid: str):
+    a, b = qid.split(".")
+    return int(a), int(b)
+
+
+def grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path=None,
+              seed=None, log=print) -> list[dict]:
+    """Grade every submission under ``root``; write scores.csv and one JSON per submission."""
+    out.mkdir(parents=True, exist_ok=True)
+    private = load_private_cases(cases_path) if cases_path else {}
+    reports = []
+    for nb_path in find_submissions(root):
+        sid = nb_path.relative_to(root).with_suffix("").as_posix() if root.is_dir() else nb_path.stem
+        rep = grade_submission(nb_path, timeout=timeout, memory_mb=memory_mb, seed=seed,
+                               private=private)
+        rep["submission"] = sid
+        (out / (sid.replace("/", "__") + ".json")).write_text(json.dumps(rep, indent=1))
+        reports.append(rep)
+        log(f"{sid}: {rep['total']:g}/{rep['max']:g}")
+    qids = sorted({q for r in reports for q in r["questions"]}, key=_qkey)
+    with open(out / "scores.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "chapter", *qids, "total", "max"])
+        for r in reports:
+            row = [r["questions"][q]["score"] * r["questions"][q]["points"]
+                   if q in r["questions"] else "" for q in qids]
+            w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"]])
+    return reports

@@ -1,0 +1,106 @@
+"""Chapter 1 (background): history facts, the perceptron rule, parameter counting, XOR."""
+
+import numpy as np
+
+from ..registry import Mistake, choice_question, function_question, value_question
+
+SECTION = "../book/01_background.ipynb"
+
+choice_question(
+    "1.1", "Who introduced the perceptron?", name="answer_1_1", section=SECTION,
+    options={"A": "McCulloch & Pitts, 1943", "B": "Rosenblatt, 1958",
+             "C": "Rumelhart, Hinton & Williams, 1986", "D": "Krizhevsky, Sutskever & Hinton, 2012"},
+    answer="B",
+    wrong={"A": "McCulloch and Pitts (1943) described a threshold neuron with fixed weights; "
+                "it had no learning rule.",
+           "C": "1986 is the backpropagation paper, for multi-layer networks.",
+           "D": "2012 is AlexNet, the ImageNet result that started the deep-learning boom."},
+)
+
+choice_question(
+    "1.2", "What did Minsky and Papert show (1969)?", name="answer_1_2", section=SECTION,
+    options={"A": "That multi-layer networks can never be trained.",
+             "B": "That a single-layer perceptron cannot compute XOR (or any function that is "
+                  "not linearly separable).",
+             "C": "That backpropagation computes exact gradients.",
+             "D": "That neural networks need GPUs."},
+    answer="B",
+    wrong={"A": "Their book analysed single-layer perceptrons; it did not prove multi-layer "
+                "networks untrainable.",
+           "C": "Backpropagation became widely known only with Rumelhart et al. (1986).",
+           "D": "GPUs came decades later."},
+)
+
+choice_question(
+    "1.3", "Which paper made backpropagation widely known?", name="answer_1_3", section=SECTION,
+    options={"A": "Rumelhart, Hinton & Williams, Nature 1986",
+             "B": "Hochreiter & Schmidhuber, Neural Computation 1997",
+             "C": "LeCun, Bottou, Bengio & Haffner, Proc. IEEE 1998",
+             "D": "Kingma & Ba, ICLR 2015"},
+    answer="A",
+    wrong={"B": "1997 is the LSTM paper.", "C": "1998 is LeNet-5 and document recognition.",
+           "D": "2015 is Adam, an optimizer that uses the gradients backpropagation computes."},
+)
+
+
+# ---------------------------------------------------------------- 1.4 perceptron learning rule
+def _perceptron(w, b, x, y, lr):
+    y_hat = 1.0 if float(x @ w + b) >= 0 else 0.0
+    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+
+def _perceptron_wrong_sign(w, b, x, y, lr):
+    y_hat = 1.0 if float(x @ w + b) >= 0 else 0.0
+    return w - lr * (y - y_hat) * x, b - lr * (y - y_hat)
+
+
+def _perceptron_always(w, b, x, y, lr):
+    return w + lr * y * x, b + lr * y  # updates even when the prediction is right
+
+
+_W = np.array([0.5, -1.0, 0.25])
+function_question(
+    "1.4", "Perceptron learning rule", name="perceptron_update", reference=_perceptron,
+    outputs=("w", "b"), section=SECTION,
+    cases=[(_W, 0.1, np.array([1.0, 2.0, 0.0]), 1.0, 0.5),   # wrong: predicts 0, label 1
+           (_W, 0.1, np.array([2.0, 0.0, 1.0]), 0.0, 0.5),   # wrong: predicts 1, label 0
+           (_W, 0.1, np.array([2.0, 0.0, 1.0]), 1.0, 0.5),   # right: no change
+           (_W, 0.1, np.array([0.0, 1.0, 0.0]), 0.0, 0.1)],  # right: no change
+    random_cases=lambda rng: [(rng.normal(size=4), float(rng.normal()), rng.normal(size=4),
+                               float(rng.integers(0, 2)), 0.1) for _ in range(4)],
+    batch_size=lambda args: None,
+    mistakes=[Mistake("wrong-sign", "The rule moves towards the label: w + lr * (y - y_hat) * x.",
+                      variant=_perceptron_wrong_sign),
+              Mistake("perceptron-update-always", "The perceptron only changes w when it is "
+                      "wrong: multiply by (y - y_hat), which is 0 for a correct prediction.",
+                      variant=_perceptron_always)],
+)
+
+value_question(
+    "1.5", "Parameters of a 784-128-10 MLP", name="n_params", reference=101_770, rtol=0,
+    atol=0.5, section=SECTION,
+    mistakes=[Mistake("params-no-bias", "Each Dense layer also has one bias per output unit.",
+                      variant=784 * 128 + 128 * 10),
+              Mistake("params-one-layer", "There are two Dense layers: 784 -> 128 and 128 -> 10.",
+                      variant=784 * 10 + 10)],
+)
+
+
+# ---------------------------------------------------------------- 1.6 XOR with two layers
+def _xor(X):
+    X = np.asarray(X) > 0.5
+    return (X[:, 0] != X[:, 1]).astype(float)
+
+
+_XOR_IN = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+function_question(
+    "1.6", "XOR with two layers of threshold units", name="xor_net", reference=_xor,
+    cases=[(_XOR_IN,), (_XOR_IN[::-1].copy(),)], section=SECTION,
+    random_cases=lambda rng: [(_XOR_IN[rng.permutation(4)],)],
+    batch_size=lambda args: None,
+    mistakes=[Mistake("xor-computed-or", "That is OR. One threshold unit can compute OR; XOR "
+                      "needs a hidden layer, e.g. OR(x) AND NOT AND(x).",
+                      variant=lambda X: (np.asarray(X).sum(1) >= 1).astype(float)),
+              Mistake("xor-computed-and", "That is AND. XOR is 1 when exactly one input is 1.",
+                      variant=lambda X: (np.asarray(X).sum(1) >= 2).astype(float))],
+)
