@@ -12,8 +12,6 @@ NumPy casts to the array's dtype: float32 parameters stay float32.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._validate import float_array, in_unit_interval, positive
@@ -157,17 +155,21 @@ class Adam(Optimizer):
         b1, b2, t = self.beta1, self.beta2, self.t
         m = self._slot(state, "m", w)
         v = self._slot(state, "v", w)
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
+        # The moving averages of the docstring, written as "move a fraction (1 - b) of the way
+        # towards the new value" (the same order of operations as Keras).
+        m += (1 - b1) * (g - m)
+        v += (1 - b2) * (g * g - v)
+        # Bias corrections in the parameter dtype, as Keras does: in float32, 0.999 is 0.99900001,
+        # which moves 1 - b2^t in its 5th digit at t = 1 (enough to shift a trajectory by ~1e-6).
+        dt = w.dtype.type
+        b1, b2 = dt(b1), dt(b2)
         if self.epsilon_hat:
-            alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-            w -= alpha * m / (np.sqrt(v) + self.eps)
+            alpha = dt(lr) * np.sqrt(1 - b2**t) / (1 - b1**t)
+            w -= m * alpha / (np.sqrt(v) + dt(self.eps))
         else:
             m_hat = m / (1 - b1**t)
             v_hat = v / (1 - b2**t)
-            w -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            w -= dt(lr) * m_hat / (np.sqrt(v_hat) + dt(self.eps))
 
     def __repr__(self):
         return (f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, "
@@ -189,7 +191,7 @@ class AdamW(Adam):
         self.weight_decay = positive(weight_decay, "AdamW", "weight_decay", allow_zero=True)
 
     def _update(self, w, g, state, lr):
-        w -= (lr * self.weight_decay) * w
+        w -= w * self.weight_decay * lr  # same order of operations as Keras
         super()._update(w, g, state, lr)
 
     def __repr__(self):
