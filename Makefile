@@ -20,7 +20,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 PYTEST_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
-NOTEBOOK_DIRS := book solutions exercises
+NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 .PHONY: install book serve test test-fast test-latest lint exercises grade bench browser-deps clean help
 
