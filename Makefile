@@ -9,7 +9,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 VENDOR := book/_vendor
-LATEST_PYTHON ?= $(shell command -v python3.12 || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -n1 || echo python3)
+LATEST_PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3; do $$c -c "import sys" 2>/dev/null && { echo $$c; break; }; done)
 
 # TF's C++ logging would otherwise land in stored notebook outputs.
 export TF_CPP_MIN_LOG_LEVEL := 3
