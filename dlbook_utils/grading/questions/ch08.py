@@ -1,0 +1,192 @@
+"""Chapter 8 (code examples): linear regression by gradient descent, a two-layer MLP forward,
+the "0 vs 1" data preparation, and the seeds' Keras bugs.
+
+Conventions: batch-first rows, X (n, d), w (d, 1), b a float, targets y (n, 1); the loss is the
+MEAN squared error, so its gradient carries the 1/n (``book/08_code_examples`` eq-linreg-grad).
+"""
+
+import numpy as np
+
+from ..registry import Mistake, choice_question, function_question, value_question
+
+SECTION = "../book/08_code_examples.ipynb"
+
+
+# ---------------------------------------------------------------- 8.1 linear-regression gradient
+def _linreg_grad(X, y, w, b):
+    r = X @ w + b - y  # residuals (n, 1)
+    n = len(X)
+    return 2 / n * X.T @ r, float(2 / n * r.sum())
+
+
+def _linreg_per_sample(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * r * X, 2 * r
+
+
+def _linreg_no_2(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r / len(X), float(r.mean())
+
+
+def _linreg_case(r, n, d):
+    return (r.normal(size=(n, d)), r.normal(size=(n, 1)), r.normal(size=(d, 1)),
+            float(r.normal()))
+
+
+_r = np.random.default_rng(81)
+function_question(
+    "8.1", "Vectorised gradient of the MSE for linear regression", name="linreg_grad",
+    reference=_linreg_grad, outputs=("dw", "db"), section=SECTION + "#linreg-numpy",
+    cases=[_linreg_case(_r, 6, 3), _linreg_case(_r, 10, 2)],
+    random_cases=lambda rng: [_linreg_case(rng, int(rng.integers(4, 12)), int(rng.integers(2, 5)))],
+    mistakes=[
+        Mistake("missing-1-over-n", "Your gradient is n times too large: you summed over the "
+                "examples. The loss is the MEAN of the squared errors, so dw = (2/n) X.T @ r and "
+                "db = (2/n) sum(r).", detector="ratio_n"),
+        Mistake("wrong-sign", "With residuals r = X @ w + b - y the gradient is +(2/n) X.T @ r; "
+                "you used y - prediction.", detector="sign"),
+        Mistake("transposed-gradient", "dw must have the shape of w, (d, 1): X.T @ r, not "
+                "r.T @ X.", detector="transposed"),
+        Mistake("per-sample-gradient", "You returned one gradient per example (shape (n, d)), as "
+                "the seed does. Sum over the examples with a matrix product: (2/n) X.T @ r.",
+                variant=_linreg_per_sample),
+        Mistake("mse-grad-missing-2", "d/dr of r**2 is 2 r: the factor 2 is missing.",
+                variant=_linreg_no_2),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 8.2 a full gradient-descent run
+def linreg_data():
+    """The data of exercise 8.2, exactly as the notebook makes it."""
+    data_rng = np.random.default_rng(8)
+    X = data_rng.random((50, 1))
+    y = 3 * X + 2 + 0.1 * data_rng.standard_normal((50, 1))
+    return X, y
+
+
+def _gd_fit(steps=500, lr=0.5):
+    X, y = linreg_data()
+    w, b = np.zeros((1, 1)), 0.0
+    for _ in range(steps):
+        dw, db = _linreg_grad(X, y, w, b)
+        w, b = w - lr * dw, b - lr * db
+    return np.array([w[0, 0], b])
+
+
+def _fit_through_origin():
+    X, y = linreg_data()
+    return np.array([float((X * y).sum() / (X * X).sum()), 0.0])
+
+
+_FIT = _gd_fit()
+value_question(
+    "8.2", "Gradient descent run: slope and intercept", name="slope_intercept",
+    reference=_FIT, rtol=0, atol=1e-4, section=SECTION + "#linreg-lr",
+    mistakes=[
+        Mistake("gd-diverged", "Your parameters blew up to inf/nan: with the gradient summed "
+                "instead of averaged (missing 1/n), the step lr = 0.5 is n times too large and "
+                "gradient descent diverges.", detector="nonfinite"),
+        Mistake("forgot-bias", "Your intercept is 0: the model is y = w x + b, and b is "
+                "trained too.", variant=_fit_through_origin()),
+        Mistake("slope-intercept-swapped", "Give the slope first, then the intercept.",
+                variant=_FIT[::-1].copy()),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 8.3 two-layer MLP forward
+def _mlp(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1 + b1) @ W2 + b2
+
+
+def _mlp_case(r, n, d, h, k):
+    return (r.normal(size=(n, d)), r.normal(size=(d, h)), r.normal(size=h),
+            r.normal(size=(h, k)), r.normal(size=k))
+
+
+_r = np.random.default_rng(83)
+_MATMUL_HINT = ("The shapes do not broadcast: X (n, d) times W1 (d, h) is a matrix product, "
+                "X @ W1 (shape (n, h)), not the element-wise X * W1.")
+function_question(
+    "8.3", "Two-layer MLP forward (tanh hidden layer, linear output)", name="mlp_forward",
+    reference=_mlp, section=SECTION + "#mlp-numpy",
+    cases=[_mlp_case(_r, 5, 2, 4, 1), _mlp_case(_r, 3, 4, 6, 2)],
+    random_cases=lambda rng: [_mlp_case(rng, int(rng.integers(2, 7)), 3, 5, 2)],
+    mistakes=[
+        Mistake("elementwise-instead-of-matmul", _MATMUL_HINT, detector="broadcast_error"),
+        Mistake("tanh-on-output", "The output layer is linear (a regression output); apply "
+                "tanh to the hidden layer only.",
+                variant=lambda X, W1, b1, W2, b2: np.tanh(_mlp(X, W1, b1, W2, b2))),
+        Mistake("forgot-activation", "Without tanh the two layers collapse into one linear "
+                "map: H = tanh(X @ W1 + b1).",
+                variant=lambda X, W1, b1, W2, b2: (X @ W1 + b1) @ W2 + b2),
+        Mistake("forgot-bias", "Each layer adds its bias: X @ W1 + b1, then H @ W2 + b2.",
+                variant=lambda X, W1, b1, W2, b2: np.tanh(X @ W1) @ W2),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 8.4 "0 vs 1" data
+def _zero_one(x, y):
+    keep = (y == 0) | (y == 1)
+    return x[keep].reshape(int(keep.sum()), -1) / 255.0, y[keep]
+
+
+def _digits_case(r, n, h):
+    y = r.integers(0, 10, n)
+    y[:2] = (0, 1)  # both classes always present
+    return r.integers(0, 256, (n, h, h)).astype(np.uint8), y
+
+
+_r = np.random.default_rng(84)
+function_question(
+    "8.4", "Keep the 0s and 1s, flattened and scaled", name="zero_vs_one",
+    reference=_zero_one, outputs=("x", "y"), section=SECTION + "#zero-vs-one",
+    cases=[_digits_case(_r, 12, 3), _digits_case(_r, 20, 4)],
+    random_cases=lambda rng: [_digits_case(rng, int(rng.integers(10, 30)), 3)],
+    batch_size=lambda args: None,
+    mistakes=[
+        Mistake("zero-vs-one-not-filtered", "You kept all ten classes (the seed's bug): select "
+                "the rows with keep = (y == 0) | (y == 1), in x AND in y.",
+                variant=lambda x, y: (x.reshape(len(x), -1) / 255.0, y)),
+        Mistake("not-flattened", "A Dense layer takes vectors: flatten each image, "
+                "x.reshape(m, -1), giving shape (m, h*w).",
+                variant=lambda x, y: (x[(y == 0) | (y == 1)] / 255.0, y[(y == 0) | (y == 1)])),
+        Mistake("forgot-scaling", "Scale the pixels from 0..255 to [0, 1]: divide by 255.",
+                variant=lambda x, y: (_zero_one(x, y)[0] * 255.0, _zero_one(x, y)[1])),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 8.5 the seeds' Keras bugs
+choice_question(
+    "8.5", "Adam(lr=0.001) in Keras 3", name="answer_8_5", section=SECTION + "#zero-vs-one",
+    options={"A": "It trains with learning rate 0.001, as intended.",
+             "B": "It raises ValueError (argument 'lr' not recognized); write "
+                  "Adam(learning_rate=0.001).",
+             "C": "It silently ignores lr and trains with the default rate.",
+             "D": "It prints a DeprecationWarning and then trains normally."},
+    answer="B",
+    wrong={"A": "Keras 3 removed the old 'lr' alias; the keyword is learning_rate.",
+           "C": "Keras 3 does not ignore unknown keyword arguments; it refuses them.",
+           "D": "Older tf.keras versions accepted lr with a deprecation warning; Keras 3 raises "
+                "an error."},
+)
+
+choice_question(
+    "8.6", "categorical_crossentropy with integer labels", name="answer_8_6",
+    section=SECTION + "#keras-mlp",
+    options={"A": "Nothing goes wrong: Keras converts the integer labels automatically.",
+             "B": "fit fails with a shape error: categorical_crossentropy expects one-hot rows "
+                  "(n, 10); use sparse_categorical_crossentropy for integer labels (n,).",
+             "C": "It trains, but the loss is 10 times too large.",
+             "D": "It trains as a binary classifier."},
+    answer="B",
+    wrong={"A": "Only the SPARSE variant takes integer labels; the plain one compares with "
+                "one-hot rows.",
+           "C": "There is no silent rescaling: the shapes (n,) and (n, 10) do not match, so fit "
+                "stops with an error.",
+           "D": "The loss does not change the task: the shapes do not match and fit stops."},
+)
