@@ -1,0 +1,111 @@
+"""Layer behaviour beyond gradients: initialisation, dropout statistics, Sequential, dtypes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlbook_utils import gradcheck, layers
+
+
+def test_he_and_glorot_initialisation_statistics():
+    rng = np.random.default_rng(0)
+    he = layers.Dense(400, 300, rng=rng, init="he").params["W"]
+    assert he.var() == pytest.approx(2 / 400, rel=0.02)  # 120 000 samples: s.e. of var ~0.4 %
+    assert abs(he.mean()) < 5 * np.sqrt(2 / 400 / he.size)
+    gl = layers.Dense(400, 300, rng=rng, init="glorot").params["W"]
+    limit = np.sqrt(6 / 700)
+    assert np.abs(gl).max() <= limit and np.abs(gl).max() > 0.99 * limit
+    assert gl.var() == pytest.approx(limit**2 / 3, rel=0.02)  # U(-a, a) has variance a^2 / 3
+    assert np.all(layers.Dense(4, 3, rng=rng).params["b"] == 0)
+
+
+def test_dropout_is_inverted_and_identity_at_eval():
+    rng = np.random.default_rng(0)
+    x = np.ones((200, 500))
+    drop = layers.Dropout(0.3, rng=rng)
+    y = drop.forward(x)
+    kept = y != 0
+    assert kept.mean() == pytest.approx(0.7, abs=0.005)  # s.e. 0.0006
+    assert np.allclose(y[kept], 1 / 0.7)
+    assert y.mean() == pytest.approx(1.0, abs=0.01)  # expectation preserved
+    dx = drop.backward(np.ones_like(x))
+    assert np.array_equal(dx, y)  # same mask, same scale
+    drop.eval()
+    assert drop.forward(x) is x
+    assert np.array_equal(layers.Dropout(0.0, rng=rng).forward(x), x)
+
+
+def test_sequential_params_keys_share_memory_and_modes_propagate():
+    model = layers.mlp([3, 5, 4, 2], activation="tanh", rng=np.random.default_rng(0))
+    assert list(model.params()) == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
+    assert [type(lay).__name__ for lay in model.layers] == [
+        "Dense", "Tanh", "Dense", "Tanh", "Dense"]  # logits: no activation at the end
+    assert model.params()["2.W"] is model.layers[2].params["W"]
+    model.forward(np.ones((2, 3)))
+    model.backward(np.ones((2, 2)))
+    assert model.grads()["2.W"] is model.layers[2].grads["W"]
+    model.eval()
+    assert not any(lay.training for lay in model.layers)
+    model.train()
+    assert all(lay.training for lay in model.layers)
+    assert repr(model).startswith("Sequential([Dense(in=3, out=5), Tanh()")
+
+
+def test_skipping_input_grad_changes_nothing_else():
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
+    fast = layers.mlp([4, 8, 3], rng=np.random.default_rng(1))  # need_input_grad=False
+    full = layers.mlp([4, 8, 3], rng=np.random.default_rng(1), need_input_grad=True)
+    fast.forward(x)
+    full.forward(x)
+    assert fast.backward(dy) is None
+    assert full.backward(dy).shape == x.shape
+    for k, g in full.grads().items():
+        assert np.array_equal(fast.grads()[k], g)
+
+
+def test_float32_end_to_end():
+    rng = np.random.default_rng(0)
+    model = layers.mlp([4, 6, 3], activation="sigmoid", rng=rng, dtype=np.float32,
+                       need_input_grad=True)
+    out = model.forward(rng.standard_normal((5, 4)))  # float64 data is cast at the first layer
+    assert out.dtype == np.float32
+    dx = model.backward(np.ones((5, 3)))  # float64 upstream gradient is cast too
+    assert dx.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in [*model.params().values(), *model.grads().values()])
+    drop = layers.Dropout(0.5, rng=rng)
+    assert drop.forward(np.ones((3, 3), np.float32)).dtype == np.float32
+
+
+def test_check_layer_works_on_float32_model_only_through_float64_copy():
+    model = layers.Dense(3, 2, rng=np.random.default_rng(0), dtype=np.float32)
+    with pytest.raises(ValueError, match="float64"):
+        gradcheck.check_layer(model, np.ones((2, 3), np.float32), rng=np.random.default_rng(0))
+
+
+def test_numerical_grad_restores_x_and_counts_calls():
+    x = np.arange(6.0).reshape(2, 3)
+    original = x.copy()
+    calls = []
+
+    def f():
+        calls.append(1)
+        return float((x**3).sum())
+
+    grad = gradcheck.numerical_grad(f, x)
+    assert np.array_equal(x, original)
+    assert len(calls) == 2 * x.size  # centred: two evaluations per entry
+    assert np.allclose(grad, 3 * original**2, rtol=1e-8, atol=1e-8)
+
+
+def test_import_does_not_import_tensorflow():
+    code = ("import sys, dlbook_utils, dlbook_utils.layers, dlbook_utils.optim, "
+            "dlbook_utils.losses, dlbook_utils.activations, dlbook_utils.gradcheck, "
+            "dlbook_utils.regularizers, dlbook_utils.schedules, dlbook_utils.tfcompare; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
