@@ -44,7 +44,7 @@ from .cases import load_private_cases
 from .plain import decode_input, encode
 from .result import Result
 
-_OUTCOME_KINDS = {"value", "none", "notimpl", "error", "timeout"}
+_OUTCOME_KINDS = {"value", "none", "notimpl", "error", "timeout", "invalid"}
 MAX_RESULTS_BYTES = 20_000_000
 # Static red flags shown to the instructor (informational; scores never depend on them).
 FLAG_PATTERNS = {

@@ -6,7 +6,8 @@ The same function, :func:`grade`, serves the learner's ``check`` (in-process) an
 * ``cases``: the argument tuples (trusted, produced by the grader);
 * ``outcomes``: one dict per case, ``{"kind": "value", "value": <plain.encode(...)>}``, or
   ``{"kind": "none"}`` (returned None), ``{"kind": "notimpl"}`` (NotImplementedError),
-  ``{"kind": "error", "error": "TypeError: ..."}``, ``{"kind": "timeout"}``.
+  ``{"kind": "error", "error": "TypeError: ..."}``, ``{"kind": "timeout"}``, or
+  ``{"kind": "invalid", "error": ...}`` (the answer is not plain numeric data).
 
 Generic detectors live here, once, and are reused by every question; a question's declared
 ``Mistake(detector=...)`` only overrides the hint text.
@@ -116,8 +117,10 @@ def _result(q, status, message="", hint="", mistake=None, n_cases=0, n_passed=0)
 def _grade_choice(q, outcome) -> Result:
     if outcome.get("kind") in ("none", "notimpl"):
         return _result(q, "not attempted", "Set your answer to one option letter, e.g. 'B'.")
+    if outcome.get("kind") == "invalid":
+        return _result(q, "failed", str(outcome.get("error")), n_cases=1)
     if outcome.get("kind") != "value":
-        return _result(q, "error", outcome.get("error", "no answer"), n_cases=1)
+        return _result(q, "error", str(outcome.get("error", "no answer")), n_cases=1)
     try:
         letter = decode_choice(outcome.get("value"))
     except PlainError as exc:
@@ -176,6 +179,8 @@ def grade(q, cases, outcomes) -> Result:
             students.append(None)
             text = {"none": "returned None", "notimpl": "raised NotImplementedError",
                     "timeout": "took too long (time limit)"}.get(o.get("kind"))
+            if o.get("kind") == "invalid":
+                text = str(o.get("error", "invalid answer"))
             if text is None:
                 text = f"raised {o.get('error', 'an error')}"
                 errors.append(str(o.get("error", "")))

@@ -54,7 +54,7 @@ def run_answer(q, answer, cases) -> list[dict]:
         except NotImplementedError:
             outcomes.append({"kind": "notimpl"})
         except PlainError as exc:
-            outcomes.append({"kind": "error", "error": f"{exc}"})
+            outcomes.append({"kind": "invalid", "error": f"{exc}"})
         except Exception as exc:  # the learner's bug becomes feedback, never a crash
             outcomes.append({"kind": "error", "error": f"{type(exc).__name__}: {exc}"[:300]})
     return outcomes

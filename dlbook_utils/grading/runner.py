@@ -135,6 +135,9 @@ def main(workdir: str) -> None:
         outcomes = []
         kind = types.SimpleNamespace(kind=q["kind"])
         for enc in q["cases"]:
+            if outcomes and outcomes[-1]["kind"] == "timeout":  # one slow case is enough
+                outcomes.append({"kind": "timeout"})
+                continue
             try:
                 args = tuple(decode_input(a) for a in enc)
                 if answer is _MISSING:
