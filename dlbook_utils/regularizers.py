@@ -55,7 +55,12 @@ def weight_penalty(params: dict, kind: str = "l2", lam: float = 1e-4):
 
 
 class WeightPenalty:
-    """A callable ``params -> (penalty, grads)``: ``WeightPenalty("l2", 1e-4)(model.params())``."""
+    """A callable ``params -> (penalty, grads)``: ``WeightPenalty("l2", 1e-4)(model.params())``.
+
+    ``per_model = True`` tells a training loop to pass the whole params dict (not one matrix).
+    """
+
+    per_model = True
 
     def __init__(self, kind: str = "l2", lam: float = 1e-4):
         if kind not in KINDS:
