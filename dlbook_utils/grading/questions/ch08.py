@@ -66,7 +66,7 @@ def linreg_data():
     return X, y
 
 
-def _gd_fit(steps=500, lr=0.5):
+def _gd_fit(steps=1000, lr=0.5):
     X, y = linreg_data()
     w, b = np.zeros((1, 1)), 0.0
     for _ in range(steps):
@@ -85,9 +85,10 @@ value_question(
     "8.2", "Gradient descent run: slope and intercept", name="slope_intercept",
     reference=_FIT, rtol=0, atol=1e-4, section=SECTION + "#linreg-lr",
     mistakes=[
-        Mistake("gd-diverged", "Your parameters blew up to inf/nan: with the gradient summed "
-                "instead of averaged (missing 1/n), the step lr = 0.5 is n times too large and "
-                "gradient descent diverges.", detector="nonfinite"),
+        Mistake("gd-diverged", "Your parameters blew up to inf/nan: gradient descent diverged. "
+                "Check linreg_grad: with the sum instead of the mean (no 1/n) each step is n "
+                "times too large; with the wrong sign each step goes uphill.",
+                detector="nonfinite"),
         Mistake("forgot-bias", "Your intercept is 0: the model is y = w x + b, and b is "
                 "trained too.", variant=_fit_through_origin()),
         Mistake("slope-intercept-swapped", "Give the slope first, then the intercept.",
