@@ -29,7 +29,7 @@ function_question(
     cases=[([784, 256, 10], 128), ([4, 3], 1), ([100, 50, 50, 10], 32)],
     random_cases=lambda rng: [([int(v) for v in rng.integers(2, 300, size=int(rng.integers(2, 5)))],
                                int(rng.integers(1, 256)))],
-    batch_size=lambda args: None, rtol=0, atol=0.5, section=SECTION + "#flops",
+    batch_size=lambda args: None, rtol=0, atol=0.5, section=SECTION + "#speed",
     mistakes=[
         Mistake("flops-forward-only", "That is the forward pass only. Training also runs the "
                 "backward pass: two more products per layer (dW and dX), so 3 x the forward cost.",
@@ -49,7 +49,7 @@ function_question(
 _FLOPS = _train_flops([784, 256, 10], 128)
 value_question(
     "9.2", "FLOPs per step: 784-256-10 MLP, batch 128", name="flops_784_256_10",
-    reference=_FLOPS, rtol=0, atol=0.5, section=SECTION + "#flops",
+    reference=_FLOPS, rtol=0, atol=0.5, section=SECTION + "#speed",
     mistakes=[
         Mistake("flops-forward-only", "That is the forward pass only: training costs 3 x the "
                 "forward FLOPs.", variant=_FLOPS / 3),
@@ -70,7 +70,7 @@ _SPS = BATCH * (len(STEP_TIMES) - 1) / _STEADY
 
 value_question(
     "9.3", "Training throughput in samples per second", name="samples_per_second",
-    reference=_SPS, rtol=1e-3, atol=0, section=SECTION + "#throughput",
+    reference=_SPS, rtol=1e-3, atol=0, section=SECTION + "#speed",
     mistakes=[
         Mistake("throughput-includes-warmup", "Leave out the first step: it includes tracing "
                 "the graph (a one-off cost), not the steady-state speed.",
@@ -86,7 +86,7 @@ value_question(
 _GFLOPS = _FLOPS * (len(STEP_TIMES) - 1) / _STEADY / 1e9
 value_question(
     "9.4", "Achieved GFLOP/s", name="achieved_gflops", reference=_GFLOPS, rtol=1e-3, atol=0,
-    section=SECTION + "#throughput",
+    section=SECTION + "#speed",
     mistakes=[
         Mistake("throughput-includes-warmup", "Leave out the first (tracing) step.",
                 variant=_FLOPS * len(STEP_TIMES) / float(np.sum(STEP_TIMES)) / 1e9),
@@ -132,7 +132,7 @@ choice_question(
 
 choice_question(
     "9.7", "MirroredStrategy with 4 GPUs", name="answer_9_7",
-    section=SECTION + "#distribution",
+    section=SECTION + "#distribute",
     options={"A": "Each GPU processes all 256 examples, and the results are averaged.",
              "B": "Each replica gets 64 examples; their gradients are all-reduced so that every "
                   "replica applies the same update, as for one batch of 256.",

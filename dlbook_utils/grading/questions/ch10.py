@@ -3,6 +3,8 @@
 from ..registry import choice_question
 
 SECTION = "../book/10_trends_faq.ipynb"
+HISTORY = "../book/01_background.ipynb#ch1-timeline"
+VANISHING = "../book/04_backprop.ipynb#ch4-vanishing"
 
 choice_question(
     "10.1", "Reading training curves", name="answer_10_1", section=SECTION + "#faq-overfitting",
@@ -22,7 +24,7 @@ choice_question(
 
 choice_question(
     "10.2", "Vanishing gradients in a deep sigmoid network", name="answer_10_2",
-    section=SECTION + "#faq-vanishing",
+    section=VANISHING,
     options={"A": "Use ReLU-family activations with He initialization (and, for very deep "
                   "networks, residual connections or normalization layers).",
              "B": "Add more sigmoid layers so the signal has more paths.",
@@ -38,7 +40,7 @@ choice_question(
 )
 
 choice_question(
-    "10.3", "What the validation set is for", name="answer_10_3", section=SECTION + "#faq-splits",
+    "10.3", "What the validation set is for", name="answer_10_3", section=SECTION + "#faq-tuning",
     options={"A": "More training data: it is merged into the training set each epoch.",
              "B": "Choosing hyperparameters and the stopping epoch without touching the test set.",
              "C": "Reporting the final, unbiased accuracy of the chosen model.",
@@ -52,7 +54,7 @@ choice_question(
 )
 
 choice_question(
-    "10.4", "When did AlexNet win ImageNet?", name="answer_10_4", section=SECTION + "#history",
+    "10.4", "When did AlexNet win ImageNet?", name="answer_10_4", section=HISTORY,
     options={"A": "1998", "B": "2006", "C": "2012", "D": "2017"},
     answer="C",
     wrong={"A": "1998 is LeNet-5 (LeCun et al., Proc. IEEE), a convolutional network for "
@@ -62,7 +64,7 @@ choice_question(
 )
 
 choice_question(
-    "10.5", "Which order of milestones is right?", name="answer_10_5", section=SECTION + "#history",
+    "10.5", "Which order of milestones is right?", name="answer_10_5", section=HISTORY,
     options={"A": "Backpropagation popularised (1986), AlexNet (2012), Transformer (2017).",
              "B": "AlexNet (2012), backpropagation popularised (2014), Transformer (2017).",
              "C": "Backpropagation popularised (1986), Transformer (2010), AlexNet (2012).",
