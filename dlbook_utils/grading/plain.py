@@ -32,7 +32,8 @@ def encode(obj, _depth: int = 0):
     if t in (bool, int, float) or t in (np.float64, np.float32, np.float16, np.int64, np.int32,
                                        np.int16, np.int8, np.uint8, np.bool_):
         if t in (bool, np.bool_):
-            return float(obj)
+            # kept a bool so `if training is True` behaves the same in check() and the grader
+            return {"bool": bool(obj)}
         return int(obj) if t in (int, np.int64, np.int32, np.int16, np.int8, np.uint8) else float(obj)
     if t is str:
         return {"str": obj[:200]}
@@ -90,6 +91,8 @@ def decode_input(obj):
         return [decode_input(x) for x in obj["seq"]]
     if type(obj) is dict and set(obj) == {"str"}:
         return obj["str"]
+    if type(obj) is dict and set(obj) == {"bool"} and type(obj["bool"]) is bool:
+        return obj["bool"]
     raise PlainError("malformed input record")
 
 
@@ -97,6 +100,8 @@ def _to_float_array(obj) -> np.ndarray:
     """One output as a float64 array: a number, an array record or a rectangular nested seq."""
     if type(obj) in (int, float):
         return np.asarray(float(obj))
+    if type(obj) is dict and set(obj) == {"bool"} and type(obj["bool"]) is bool:
+        return np.asarray(float(obj["bool"]))
     if type(obj) is dict and "nd" in obj:
         return _nd(obj).astype(np.float64)
     if type(obj) is dict and set(obj) == {"seq"}:

@@ -9,7 +9,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
-CHAPTERS = sorted(p.name for p in SOLUTIONS.glob("ch0[1-5]_*.ipynb"))
+CHAPTERS = sorted(p.name for p in SOLUTIONS.glob("ch[0-9][0-9]_*.ipynb"))
 
 
 def edited(src: Path, dst: Path, *, replace=(), insert_after: str | None = None,
