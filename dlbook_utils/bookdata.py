@@ -98,3 +98,89 @@ def errata_admonitions(chapter: str, also: tuple[str, ...] = (), book_dir=None):
     if not chosen:
         raise ValueError(f"errata_admonitions: expected entries for chapter {chapter!r}, found none")
     return _markdown("\n".join(admonition(e) for e in chosen))
+
+
+# ----------------------------------------------------------------------------- appendices
+SEED_NAMES = {
+    "000_668aaf76049e1a23.txt": "deep learning core concepts, algorithms and code",
+    "001_6d3d26cdd62fab5d.txt": "deep learning principles, TensorFlow/PyTorch code and FAQ",
+    "002_c8230daa9f55eee3.txt": "deep learning and neural networks: history, practice, FAQ",
+    "003_453e1efe3f9dba1c.txt": "deep learning principles and code examples",
+    "004_fdb4944e63a3190b.txt": "mathematical foundations of deep learning in Python",
+}
+
+
+def errata_counts(entries: list[dict]) -> dict:
+    """``{seed: {category: count}}`` over ``entries`` (every category present, zeros included)."""
+    counts: dict = {}
+    for e in entries:
+        row = counts.setdefault(e["seed"], dict.fromkeys(CATEGORIES, 0))
+        row[e["category"]] += 1
+    return dict(sorted(counts.items()))
+
+
+def errata_summary_table(entries: list[dict]) -> str:
+    """Markdown table: one row per seed file, one column per category, with totals."""
+    counts = errata_counts(entries)
+    head = "| seed | " + " | ".join(CATEGORIES) + " | total |\n|---|" + "---:|" * (len(CATEGORIES) + 1)
+    rows = [f"| `{seed}` | " + " | ".join(str(row[c]) for c in CATEGORIES) + f" | {sum(row.values())} |"
+            for seed, row in counts.items()]
+    totals = [sum(row[c] for row in counts.values()) for c in CATEGORIES]
+    rows.append("| **all seeds** | " + " | ".join(f"**{t}**" for t in totals)
+                + f" | **{sum(totals)}** |")
+    return "\n".join([head, *rows])
+
+
+def errata_entry(entry: dict) -> str:
+    """One entry for the appendix, with the MyST label ``errata-<id>`` that chapters link to."""
+    title = _one_line(entry["problem"]).split(";")[0].split(". ")[0].rstrip(".")
+    return (
+        f"(errata-{entry['id']})=\n"
+        f":::{{admonition}} {title}\n:class: note\n\n"
+        f"`{entry['id']}` · section “{_one_line(entry['section'])}”: "
+        f"“{_one_line(entry['quote'])}”\n\n"
+        f"**What is wrong.** {_one_line(entry['problem'])}\n\n"
+        f"**Fix.** {_one_line(entry['fix'])}\n\n"
+        f"**Done right in** {{ref}}`{entry['where']}` (chapter {int(entry['chapter'])}).\n"
+        ":::\n"
+    )
+
+
+def errata_appendix(book_dir=None):
+    """The errata appendix: the summary table of counts, then every entry by seed and category."""
+    entries = load_errata(book_dir)
+    if not entries:
+        raise ValueError("errata_appendix: found no errata records (book/errata/ch*.yml)")
+    parts = [f"**{len(entries)} errors** in {len(errata_counts(entries))} seed articles, "
+             "counted by seed and category:\n", errata_summary_table(entries), ""]
+    for seed in errata_counts(entries):
+        parts.append(f":::{{rubric}} Seed `{seed}`: {SEED_NAMES.get(seed, '')}\n:::\n")
+        for category in CATEGORIES:
+            chosen = [e for e in entries if e["seed"] == seed and e["category"] == category]
+            if chosen:
+                parts.append(f"**{category}** ({len(chosen)})\n")
+                parts.extend(errata_entry(e) for e in chosen)
+    return _markdown("\n".join(parts))
+
+
+def glossary_table(book_dir=None):
+    """The glossary: English, 中文 and a link to the section where the term is first used."""
+    terms = load_glossary(book_dir)
+    if not terms:
+        raise ValueError("glossary_table: found no glossary records (book/glossary/ch*.yml)")
+    for t in terms:
+        missing = [f for f in ("en", "zh", "label") if not t.get(f)]
+        if missing:
+            raise ValueError(f"glossary term {t!r}: missing fields {missing}")
+    seen: dict = {}
+    for t in terms:
+        key = _one_line(t["en"]).lower()
+        if key in seen:
+            raise ValueError(f"glossary term {t['en']!r} is defined in ch{seen[key]} and "
+                             f"ch{t['chapter']}; terms must be unique")
+        seen[key] = t["chapter"]
+    rows = [f"| {_one_line(t['en'])} | {_one_line(t['zh'])} | "
+            f"{{ref}}`ch. {int(t['chapter'])} <{t['label']}>` |"
+            for t in sorted(terms, key=lambda t: _one_line(t["en"]).lower())]
+    return _markdown(f"{len(terms)} terms.\n\n| English | 中文 | first used |\n|---|---|---|\n"
+                     + "\n".join(rows))

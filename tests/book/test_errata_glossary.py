@@ -1,0 +1,95 @@
+"""The errata and glossary records: complete, unique, valid, and linked to labels that exist."""
+
+import pytest
+import yaml
+
+from dlbook_utils import bookdata
+from tests.book.bookscan import BOOK, chapter_page, labels_in, missing_labels, page_texts
+
+ERRATA = bookdata.load_errata(BOOK)
+GLOSSARY = bookdata.load_glossary(BOOK)
+
+
+def labels_of_chapter(chapter: str) -> set[str]:
+    page = chapter_page(chapter)
+    return labels_in(page_texts(page)) if page else set()
+
+
+def test_errata_ids_unique_fields_present_categories_valid():
+    ids = [e["id"] for e in ERRATA]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    for e in ERRATA:
+        assert all(str(e[f]).strip() for f in bookdata.ERRATA_FIELDS), e["id"]
+        assert e["category"] in bookdata.CATEGORIES
+        assert e["seed"].endswith(".txt") and len(str(e["quote"])) <= 160, e["id"]
+
+
+def test_every_errata_where_label_exists_in_its_chapter():
+    assert missing_labels(ERRATA, labels_of_chapter) == []
+
+
+def test_every_glossary_label_exists_and_terms_are_unique():
+    assert missing_labels(GLOSSARY, labels_of_chapter) == []
+    terms = [" ".join(t["en"].split()).lower() for t in GLOSSARY]
+    assert len(terms) == len(set(terms)), sorted({t for t in terms if terms.count(t) > 1})
+
+
+def test_glossary_has_at_least_80_terms_with_chinese_names():
+    assert len({t["en"].lower() for t in GLOSSARY}) >= 80
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t["zh"]) for t in GLOSSARY)
+
+
+def test_label_checker_catches_a_missing_label():
+    records = [{"id": "ok", "where": "real-label", "chapter": "08"},
+               {"id": "planted", "where": "no-such-label", "chapter": "08"}]
+    found = missing_labels(records, lambda ch: {"real-label"})
+    assert found == ["ch08: planted -> no-such-label"]
+
+
+def _write(tmp_path, kind, name, entries):
+    (tmp_path / "errata").mkdir(exist_ok=True)
+    (tmp_path / "glossary").mkdir(exist_ok=True)
+    (tmp_path / kind / name).write_text(yaml.safe_dump(entries, allow_unicode=True), "utf-8")
+
+
+GOOD = {"id": "x", "seed": "000_a.txt", "section": "4.1", "quote": "q", "category": "code",
+        "problem": "p", "fix": "f", "where": "lab"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"category": "typo"}, "expected category"),
+    ({"fix": ""}, "missing fields"),
+])
+def test_loader_rejects_planted_bad_errata(tmp_path, change, message):
+    _write(tmp_path, "errata", "ch99.yml", [{**GOOD, **change}])
+    with pytest.raises(ValueError, match=message):
+        bookdata.load_errata(tmp_path)
+
+
+def test_appendix_renders_every_entry_with_its_label_and_counts():
+    text = bookdata.errata_appendix(BOOK).data
+    for e in ERRATA:
+        assert f"(errata-{e['id']})=" in text
+    assert f"| **{len(ERRATA)}** |" in text  # grand total of the summary table
+    counts = bookdata.errata_counts(ERRATA)
+    assert sum(sum(row.values()) for row in counts.values()) == len(ERRATA)
+
+
+def test_appendix_counts_planted_entries(tmp_path):
+    _write(tmp_path, "errata", "ch98.yml", [GOOD, {**GOOD, "id": "y", "category": "faq"},
+                                            {**GOOD, "id": "z", "seed": "001_b.txt"}])
+    counts = bookdata.errata_counts(bookdata.load_errata(tmp_path))
+    assert counts["000_a.txt"]["code"] == 1 and counts["000_a.txt"]["faq"] == 1
+    assert counts["001_b.txt"]["code"] == 1 and sum(counts["001_b.txt"].values()) == 1
+
+
+def test_glossary_table_rejects_planted_duplicate(tmp_path):
+    _write(tmp_path, "glossary", "ch01.yml", [{"en": "Epoch", "zh": "轮次", "label": "a"}])
+    _write(tmp_path, "glossary", "ch02.yml", [{"en": "epoch", "zh": "周期", "label": "b"}])
+    with pytest.raises(ValueError, match="unique"):
+        bookdata.glossary_table(tmp_path)
+
+
+def test_glossary_table_lists_every_term():
+    text = bookdata.glossary_table(BOOK).data
+    assert text.count("{ref}`ch. ") == len(GLOSSARY)
