@@ -1,0 +1,182 @@
+"""Training speed of the book's NumPy MLP, side by side with Keras and with the GEMM bound.
+
+Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
+
+(a) Throughput ratio NumPy / Keras, in training samples per second, for the same MLP (ReLU,
+    He init, float32, Adam, softmax cross-entropy from logits, shuffled every epoch, training
+    accuracy tracked) at the same batch size, on this CPU.  NumPy trains with the public API a
+    learner uses: ``layers.mlp`` + ``optim.Adam`` + ``train.fit``.  Keras trains with
+    ``model.fit`` and its defaults (``jit_compile="auto"``, which means no XLA on a CPU).
+(b) The NumPy MLP's FLOP rate divided by the float32 GEMM rate of ``np.matmul`` measured in the
+    same run on exactly the GEMMs one training step performs (same shapes, same transposed
+    views).  FLOPs per step: 2*m*k*n for every GEMM: the forward pass, dW = x^T dy for every
+    layer, dx = dy W^T for every layer but the first (``mlp`` skips that one; nothing uses it).
+    Elementwise work (bias, ReLU, softmax, Adam) is not counted, so 1.0 is the bound.
+
+Each throughput is the best of several timed epochs after one warm-up epoch (the best epoch is
+the one least disturbed by other processes).  NumPy is timed with 1 and with 2 BLAS threads and
+the faster is reported; the GEMM rate uses the same thread count.  Timings are not tests.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # works without `pip install -e .`
+
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+from dlbook_utils import layers, losses, optim, train  # noqa: E402
+
+N_SAMPLES = 16_384
+WARMUP, TIMED = 1, 5
+CONFIGS = [  # (name, layer sizes, batch size)
+    ("small 64-64-10", [64, 64, 10], 64),
+    ("small 64-64-10", [64, 64, 10], 512),
+    ("MNIST 784-256-256-10", [784, 256, 256, 10], 64),
+    ("MNIST 784-256-256-10", [784, 256, 256, 10], 512),
+]
+GOALS = {"small": 5.0, "MNIST": 1.5, "gemm": 0.7}
+
+
+def make_data(d_in: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((N_SAMPLES, d_in), dtype=np.float32)
+    y = rng.integers(0, 10, N_SAMPLES)
+    return X, y
+
+
+# ----------------------------------------------------------------------------- GEMM bound
+def step_gemms(sizes, batch):
+    """(m, k, n, transpose_a, transpose_b) of every GEMM in one training step of ``mlp``."""
+    gemms = []
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        gemms.append((batch, d_in, d_out, False, False))  # z = x @ W
+        gemms.append((d_in, batch, d_out, True, False))  # dW = x.T @ dy
+        if i > 0:
+            gemms.append((batch, d_out, d_in, False, True))  # dx = dy @ W.T
+    return gemms
+
+
+def flops_per_step(sizes, batch) -> int:
+    return sum(2 * m * k * n for m, k, n, _, _ in step_gemms(sizes, batch))
+
+
+def gemm_seconds_per_step(sizes, batch, repeats: int = 30) -> float:
+    """Time of one step's GEMMs alone: sum over the GEMMs of the best of ``repeats`` runs."""
+    rng = np.random.default_rng(1)
+    total = 0.0
+    for m, k, n, ta, tb in step_gemms(sizes, batch):
+        # Build operands with the memory layout the model uses: x.T and W.T are views.
+        a = rng.random((k, m) if ta else (m, k), dtype=np.float32)
+        b = rng.random((n, k) if tb else (k, n), dtype=np.float32)
+        a, b = (a.T if ta else a), (b.T if tb else b)
+        out = np.empty((m, n), np.float32)
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            np.matmul(a, b, out=out)
+            best = min(best, time.perf_counter() - t0)
+        total += best
+    return total
+
+
+# ----------------------------------------------------------------------------- NumPy
+def numpy_samples_per_s(sizes, batch, X, y) -> float:
+    rng = np.random.default_rng(0)
+    model = layers.mlp(sizes, rng=rng, dtype=np.float32)
+    opt = optim.Adam(1e-3)
+    times = []
+    for epoch in range(WARMUP + TIMED):
+        t0 = time.perf_counter()
+        train.fit(model, losses.softmax_cross_entropy, opt, X, y, epochs=1, batch_size=batch,
+                  rng=rng, progress=False)
+        if epoch >= WARMUP:
+            times.append(time.perf_counter() - t0)
+    return N_SAMPLES / min(times)
+
+
+# ----------------------------------------------------------------------------- Keras
+def keras_samples_per_s(sizes, batch, X, y) -> float:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((sizes[0],))]
+                             + [keras.layers.Dense(h, activation="relu") for h in sizes[1:-1]]
+                             + [keras.layers.Dense(sizes[-1])])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.t0)
+
+    timer = EpochTimer()
+    model.fit(X, y, batch_size=batch, epochs=WARMUP + TIMED, shuffle=True, verbose=0,
+              callbacks=[timer])
+    return N_SAMPLES / min(timer.times[WARMUP:])
+
+
+# ----------------------------------------------------------------------------- report
+def main() -> None:
+    import keras
+    import tensorflow as tf
+
+    blas = [f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"NumPy {np.__version__} with {', '.join(blas)}; TF {tf.__version__}, "
+          f"Keras {keras.__version__}")
+    print(f"{N_SAMPLES} samples, float32, Adam(1e-3); best of {TIMED} epochs after {WARMUP} "
+          "warm-up\n")
+    head = (f"{'model':22} {'batch':>5} {'NumPy/s':>9} {'thr':>3} {'Keras/s':>9} "
+            f"{'(a) NumPy/Keras':>15} {'goal':>5} {'GFLOP/s':>8} {'GEMM GF/s':>9} "
+            f"{'(b) ratio':>9}")
+    print(head)
+    print("-" * len(head))
+    results = []
+    for name, sizes, batch in CONFIGS:
+        X, y = make_data(sizes[0])
+        k_rate = keras_samples_per_s(sizes, batch, X, y)
+        best = (0.0, 0, 0.0)
+        for threads in (1, 2):
+            with threadpool_limits(threads, user_api="blas"):
+                rate = numpy_samples_per_s(sizes, batch, X, y)
+                if rate > best[0]:
+                    best = (rate, threads, gemm_seconds_per_step(sizes, batch))
+        np_rate, threads, gemm_s = best
+        flops = flops_per_step(sizes, batch)
+        gflops = np_rate / batch * flops / 1e9
+        gemm_gflops = flops / gemm_s / 1e9
+        goal = GOALS[name.split()[0]]
+        ratio_a, ratio_b = np_rate / k_rate, gflops / gemm_gflops
+        results.append((name, batch, ratio_a, goal, ratio_b))
+        print(f"{name:22} {batch:5d} {np_rate:9.0f} {threads:3d} {k_rate:9.0f} "
+              f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.2f}",
+              flush=True)
+    print("\n(a) goals: >= 5 (small MLP), >= 1.5 (MNIST-size MLP);  "
+          f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512)")
+    for name, batch, ratio_a, goal, ratio_b in results:
+        ok_a = "met" if ratio_a >= goal else "NOT met"
+        line = f"  {name}, batch {batch}: (a) {ratio_a:.2f} {ok_a}"
+        if name.startswith("MNIST") and batch == 512:
+            line += f"; (b) {ratio_b:.2f} {'met' if ratio_b >= GOALS['gemm'] else 'NOT met'}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
