@@ -121,6 +121,7 @@ class Explorer:
                 html = anim.to_jshtml(default_mode="once")
             finally:
                 plt.close(fig)  # the animation replaces the figure; no second static copy
+            html = _offline_buttons(html)
             # matplotlib names the elements with a random uuid; use one derived from the content
             ids = set(re.findall(r"[0-9a-f]{32}", html))
             stable = hashlib.sha1(repr(self).encode()).hexdigest()[:32]
@@ -171,6 +172,19 @@ class Explorer:
                 pass
             bundle["text/plain"] = repr(self)  # ours, not the widget's address-bearing one
         return bundle
+
+
+# matplotlib's player draws its buttons with Font Awesome loaded from a CDN; the site must work
+# offline, so the stylesheet link goes and each icon becomes a plain Unicode glyph.
+_FA_CDN = re.compile(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>\s*')
+_GLYPHS = {"minus": "−", "plus": "+", "fast-backward": "⏮", "step-backward": "⏴",
+           "play": "▶", "play fa-flip-horizontal": "◀", "pause": "⏸", "step-forward": "⏵", "fast-forward": "⏭"}
+
+
+def _offline_buttons(html: str) -> str:
+    html = _FA_CDN.sub("", html)
+    return re.sub(r'<i class="fa fa-([a-z -]+)"></i>',
+                  lambda m: f'<span aria-hidden="true">{_GLYPHS.get(m.group(1), "•")}</span>', html)
 
 
 def explorer(plot_fn: Callable, params: dict, *, title: str = "", sweep: str | None = None,

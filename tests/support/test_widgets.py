@@ -104,3 +104,15 @@ def test_stored_notebook_output_repeats(tmp_path):
     assert outputs[0]["text/html"] == outputs[1]["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]  # live view in a kernel
     assert outputs[0]["text/plain"].startswith("Explorer('x'")
+
+
+def test_static_player_loads_nothing_from_the_network():
+    """matplotlib's player links Font Awesome on a CDN; the site must work offline."""
+    import re
+
+    from dlbook_utils.widgets import explorer
+
+    html = explorer(lambda ax, a: ax.plot([0, a]), {"a": [1.0, 2.0]}, title="offline").to_html()
+    assert not re.search(r"https?://", html), "the static player references a remote URL"
+    assert 'class="fa ' not in html, "a Font Awesome icon is left without its stylesheet"
+    assert "▶" in html and "◀" in html and "⏸" in html
