@@ -15,7 +15,6 @@ LATEST_PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/py
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 PYTEST_ARGS ?=

@@ -132,11 +132,14 @@ class Explorer:
 
     # ------------------------------------------------------------------ live view
     def widget(self):
-        """The live ipywidgets UI: one control per parameter above the figure."""
+        """The live ipywidgets UI: one control per parameter above the figure.
+
+        The figure is drawn to PNG bytes shown by an ``ipywidgets.Image``: no display message is
+        sent from the callback, so a notebook run headless (nbval, nbclient) stores exactly the
+        same outputs as one run in Jupyter.
+        """
         if self._widget is None:
             import ipywidgets as w
-            import matplotlib.pyplot as plt
-            from IPython.display import display
 
             controls = {}
             for name, values in self.params.items():
@@ -145,16 +148,30 @@ class Explorer:
                 cls = w.SelectionSlider if numeric and len(values) > 1 else w.Dropdown
                 controls[name] = cls(options=options, value=self.defaults[name],
                                      description=name, continuous_update=False)
+            image = w.Image(format="png")
 
-            def draw(**values):
-                fig, axes = self._new_figure(100)
-                self._draw(fig, axes, values)
-                display(fig)
-                plt.close(fig)
+            def redraw(_change=None):
+                image.value = self._png({name: c.value for name, c in controls.items()})
 
-            out = w.interactive_output(draw, controls)
-            self._widget = w.VBox([w.HBox(list(controls.values())), out])
+            for control in controls.values():
+                control.observe(redraw, names="value")
+            redraw()
+            self._widget = w.VBox([w.HBox(list(controls.values())), image])
         return self._widget
+
+    def _png(self, values: dict) -> bytes:
+        import io
+
+        import matplotlib.pyplot as plt
+
+        fig, axes = self._new_figure(100)
+        try:
+            self._draw(fig, axes, values)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+        finally:
+            plt.close(fig)
+        return buf.getvalue()
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

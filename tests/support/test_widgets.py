@@ -116,3 +116,28 @@ def test_static_player_loads_nothing_from_the_network():
     assert not re.search(r"https?://", html), "the static player references a remote URL"
     assert 'class="fa ' not in html, "a Font Awesome icon is left without its stylesheet"
     assert "▶" in html and "◀" in html and "⏸" in html
+
+
+def test_explorer_cell_passes_nbval(tmp_path):
+    """An explorer stores what nbval sees on re-run: the live view sends no extra outputs."""
+    import subprocess
+    import sys
+
+    import nbclient
+    import nbformat
+
+    src = ("import numpy as np\n"
+           "from dlbook_utils.widgets import explorer\n"
+           "explorer(lambda ax, a: ax.plot(np.arange(4) * a), {'a': [1.0, 2.0]}, title='x')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert len(nb.cells[0].outputs) == 1
+    path = tmp_path / "explorer.ipynb"
+    nbformat.write(nb, path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+         "--nbval-current-env", str(path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
