@@ -19,7 +19,7 @@ __all__ = [
 
 
 def sigmoid(z):
-    """Logistic sigmoid 1 / (1 + exp(-z)), Eq. (eq-sigmoid) in 03_forward_pass.
+    """Logistic sigmoid 1 / (1 + exp(-z)), Eq. (eq-sigmoid) in 02_core_concepts.
 
     Shapes: z (...) -> (...). Stable: ``exp`` only ever sees ``-|z|`` <= 0, so it cannot
     overflow; for z < 0 we use the equivalent form exp(z) / (1 + exp(z)).
@@ -30,7 +30,7 @@ def sigmoid(z):
 
 
 def sigmoid_grad(z):
-    """d sigmoid / dz = s (1 - s) with s = sigmoid(z), Eq. (eq-sigmoid-grad) in 04_backprop.
+    """d sigmoid / dz = s (1 - s) with s = sigmoid(z), Eq. (eq-sigmoid-grad) in 02_core_concepts.
 
     Shapes: z (...) -> (...).
     """
@@ -39,12 +39,12 @@ def sigmoid_grad(z):
 
 
 def tanh(z):
-    """Hyperbolic tangent, Eq. (eq-tanh) in 03_forward_pass. Shapes: z (...) -> (...)."""
+    """Hyperbolic tangent, Eq. (eq-tanh) in 02_core_concepts. Shapes: z (...) -> (...)."""
     return np.tanh(float_array(z, "tanh"))
 
 
 def tanh_grad(z):
-    """d tanh / dz = 1 - tanh(z)^2, Eq. (eq-tanh-grad) in 04_backprop.
+    """d tanh / dz = 1 - tanh(z)^2, Eq. (eq-tanh-grad) in 02_core_concepts.
 
     Shapes: z (...) -> (...). (Writing it as ``1 - a`` with a = tanh(z) is a classic bug that the
     gradient check catches.)
@@ -54,7 +54,7 @@ def tanh_grad(z):
 
 
 def relu(z):
-    """max(z, 0), Eq. (eq-relu) in 03_forward_pass. Shapes: z (...) -> (...)."""
+    """max(z, 0), Eq. (eq-relu) in 02_core_concepts. Shapes: z (...) -> (...)."""
     z = float_array(z, "relu")
     return np.maximum(z, 0)
 
@@ -62,7 +62,7 @@ def relu(z):
 def relu_grad(z):
     """d relu / dz = 1 where z > 0, else 0 (0 at the kink, like TensorFlow).
 
-    Eq. (eq-relu-grad) in 04_backprop. Shapes: z (...) -> (...), same dtype as z.
+    Eq. (eq-relu-grad) in 02_core_concepts. Shapes: z (...) -> (...), same dtype as z.
     """
     z = float_array(z, "relu_grad")
     return (z > 0).astype(z.dtype)
@@ -74,7 +74,7 @@ def _check_axis(z: np.ndarray, axis: int, where: str) -> None:
 
 
 def softmax(z, axis: int = -1):
-    """softmax(z)_k = exp(z_k - max z) / sum_j exp(z_j - max z), Eq. (eq-softmax) in 03_forward_pass.
+    """softmax(z)_k = exp(z_k - max z) / sum_j exp(z_j - max z), Eq. (eq-softmax) in 02_core_concepts.
 
     Shapes: z (n, k) -> (n, k) (any rank; normalised along ``axis``). Subtracting the max changes
     nothing mathematically and keeps every exponent <= 0, so nothing overflows.
@@ -90,7 +90,7 @@ def softmax(z, axis: int = -1):
 def log_softmax(z, axis: int = -1):
     """log softmax(z)_k = (z_k - m) - log sum_j exp(z_j - m), m = max z (log-sum-exp trick).
 
-    Eq. (eq-log-softmax) in 03_forward_pass. Shapes: z (n, k) -> (n, k). Never takes log(0):
+    Eq. (eq-log-softmax) in 02_core_concepts. Shapes: z (n, k) -> (n, k). Never takes log(0):
     the sum contains exp(0) = 1.
     """
     z = float_array(z, "log_softmax", "z")

@@ -1,6 +1,6 @@
 """The training loop: mini-batch gradient descent with history and early stopping.
 
-``fit`` is the loop every chapter writes by hand once (Eq. (eq-minibatch-sgd) in 05_optimizers)::
+``fit`` is the loop every chapter writes by hand once (Eq. (eq-sgd-update) in 05_optimizers)::
 
     for epoch:                       shuffle with rng
         for batch:                   out = model.forward(xb)
