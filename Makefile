@@ -54,8 +54,16 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { echo "ERROR: chromium is required for the browser test"; exit 1; }
 
 # ---------------------------------------------------------------- book
+# jupyter-cache keys on a notebook's code only; the outputs also depend on the package and on
+# the errata/glossary data, so a change there invalidates the whole cache.
+CACHE_STAMP := _build/.cache-inputs
 book: install
+	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils book/errata book/glossary requirements.txt \
+	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
+	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
+	mkdir -p _build && touch $(CACHE_STAMP).new
 	$(VENV)/bin/jupyter-book build -W --keep-going .
+	mv $(CACHE_STAMP).new $(CACHE_STAMP)
 	@echo
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
 
