@@ -36,13 +36,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# The ipywidgets JS is served from the site itself, so pages with widgets work offline.
+# The ipywidgets JS is served from the site itself, so pages with widgets work offline. The
+# bundle loads its icon fonts relative to the page (all notebook pages live in book/), hence the
+# second folder, which html_extra_path copies to the site root.
+VENDOR_FONTS := book/_vendor_extra/book/@jupyter-widgets/html-manager/dist
 $(VENDOR)/embed-amd.js:
-	mkdir -p $(VENDOR)
+	rm -rf $(VENDOR) book/_vendor_extra && mkdir -p $(VENDOR) $(VENDOR_FONTS)
 	tmp=$$(mktemp -d) && cd $$tmp && npm install --silent --no-audit --no-fund \
 	    @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.4 >/dev/null && cd - >/dev/null && \
 	  cp $$tmp/node_modules/requirejs/require.js $(VENDOR)/require.min.js && \
 	  cp $$tmp/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(VENDOR)/embed-amd.js && \
+	  cp $$tmp/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} $(VENDOR_FONTS)/ && \
 	  rm -rf $$tmp
 
 # Headless Chromium for the browser test (Debian package) — installed, never silently skipped.

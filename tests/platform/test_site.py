@@ -42,7 +42,7 @@ def build_site(out: Path) -> Path:
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
     cfg = out / "_config.yml"
-    cfg.write_text(yaml.safe_dump(config, allow_unicode=True))
+    cfg.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run(
         [str(jb), "build", "-W", "--keep-going", "--config", str(cfg), "--path-output", str(out),
