@@ -23,7 +23,7 @@ def _random_z(rng):
 
 function_question(
     "2.1", "Sigmoid", name="sigmoid", reference=_sigmoid, cases=[(_Z,), (_BIG,)],
-    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#sigmoid",
+    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("wrong-sign", "sigma(z) = 1 / (1 + exp(-z)): note the minus sign.",
                       variant=lambda z: _sigmoid(-np.asarray(z)))],
 )
@@ -31,7 +31,7 @@ function_question(
 function_question(
     "2.2", "Derivative of the sigmoid", name="sigmoid_grad",
     reference=lambda z: _sigmoid(z) * (1 - _sigmoid(z)), cases=[(_Z,), (_BIG,)],
-    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#sigmoid",
+    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("sigmoid-grad-as-sigmoid", "You returned sigma(z) itself. The derivative "
                       "is sigma(z) * (1 - sigma(z)).", variant=_sigmoid),
               Mistake("sigmoid-grad-of-z", "You applied a * (1 - a) to z. Compute a = sigma(z) "
@@ -43,7 +43,7 @@ function_question(
     "2.3", "Derivative of ReLU", name="relu_grad",
     reference=lambda z: (np.asarray(z) > 0).astype(float),
     cases=[(_Z,), (np.array([-2.0, 0.0, 3.0]),)], random_cases=_random_z,
-    batch_size=lambda args: None, section=SECTION + "#relu",
+    batch_size=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("derivative-as-activation", "You returned ReLU(z). Its derivative is 1 "
                       "where z > 0 and 0 elsewhere.", variant=lambda z: np.maximum(z, 0.0))],
 )
@@ -63,7 +63,7 @@ def _mse_cases():
 
 function_question(
     "2.4", "Mean squared error and its gradient", name="mse", reference=_mse,
-    outputs=("loss", "grad"), cases=_mse_cases(), section=SECTION + "#mse",
+    outputs=("loss", "grad"), cases=_mse_cases(), section=SECTION + "#ch2-losses",
     random_cases=lambda rng: [(rng.normal(size=(n, 2)), rng.normal(size=(n, 2)))
                               for n in rng.integers(2, 7, size=2)],
     batch_size=lambda args: args[0].size,  # Keras's MSE averages over every element
@@ -97,7 +97,7 @@ def _bce_naive(logits, y):
 
 function_question(
     "2.5", "Binary cross-entropy from logits", name="bce_with_logits", reference=_bce,
-    outputs=("loss", "grad"), section=SECTION + "#cross-entropy",
+    outputs=("loss", "grad"), section=SECTION + "#ch2-losses",
     cases=[(np.array([-2.0, 0.5, 3.0, 0.0]), np.array([0.0, 1.0, 1.0, 0.0])),
            (np.array([-800.0, 50.0, 800.0]), np.array([1.0, 0.0, 1.0]))],
     random_cases=lambda rng: [(rng.normal(scale=4, size=n), rng.integers(0, 2, n).astype(float))
@@ -117,7 +117,7 @@ function_question(
 
 choice_question(
     "2.6", "Output layer and loss for 10-class digits", name="answer_2_6",
-    section=SECTION + "#cross-entropy",
+    section=SECTION + "#ch2-losses",
     options={"A": "Linear output + mean squared error",
              "B": "10 sigmoid outputs + binary cross-entropy",
              "C": "10 logits + softmax cross-entropy with integer labels",

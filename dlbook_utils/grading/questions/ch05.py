@@ -40,7 +40,7 @@ def _momentum_random(rng):
 
 function_question(
     "5.1", "SGD with momentum", name="momentum_step", reference=_momentum, outputs=("w", "v"),
-    cases=_momentum_cases(), random_cases=_momentum_random, section=SECTION + "#momentum",
+    cases=_momentum_cases(), random_cases=_momentum_random, section=SECTION + "#ch5-momentum",
     mistakes=[
         Mistake("wrong-sign", "The velocity must point downhill: v = momentum * v - lr * g.",
                 variant=_momentum_wrong_sign),
@@ -81,7 +81,7 @@ def _rmsprop_random(rng):
 
 function_question(
     "5.2", "RMSprop step", name="rmsprop_step", reference=_rmsprop, outputs=("w", "s"),
-    cases=_rmsprop_cases(), random_cases=_rmsprop_random, section=SECTION + "#rmsprop",
+    cases=_rmsprop_cases(), random_cases=_rmsprop_random, section=SECTION + "#ch5-rmsprop",
     mistakes=[
         Mistake("rmsprop-first-moment", "You averaged g instead of g**2. RMSprop keeps a running "
                 "mean of the SQUARED gradient and has no first moment.",
@@ -152,7 +152,7 @@ def _adam_random(rng):
 
 function_question(
     "5.3", "Adam step", name="adam_step", reference=_adam, outputs=("w", "m", "v"),
-    cases=_adam_cases(), random_cases=_adam_random, section=SECTION + "#adam",
+    cases=_adam_cases(), random_cases=_adam_random, section=SECTION + "#ch5-adam",
     mistakes=[
         Mistake("adam-no-bias-correction", "You used m and v directly. Adam divides them by "
                 "(1 - beta1**t) and (1 - beta2**t) because both start at zero and are biased "
@@ -170,7 +170,7 @@ function_question(
 
 # ---------------------------------------------------------------- 5.5 why bias correction
 choice_question(
-    "5.5", "Why Adam corrects the bias", name="answer_5_5", section=SECTION + "#adam",
+    "5.5", "Why Adam corrects the bias", name="answer_5_5", section=SECTION + "#ch5-adam",
     options={"A": "To decay the learning rate over time.",
              "B": "Because m and v start at zero, so early averages are biased towards zero.",
              "C": "To prevent overflow when gradients are large.",
@@ -200,7 +200,7 @@ function_question(
     cases=[(np.arange(0, 11), 10, 0.1, 0.0), (np.arange(0, 101, 5), 100, 1e-3, 1e-5)],
     random_cases=lambda rng: [(np.arange(0, (t := int(rng.integers(5, 50))) + 1), t,
                                float(rng.uniform(0.01, 1)), float(rng.uniform(0, 0.001)))],
-    batch_size=lambda args: None, section=SECTION + "#schedules",
+    batch_size=lambda args: None, section=SECTION + "#ch5-schedules",
     mistakes=[
         Mistake("cosine-missing-half", "At step 0 the rate must equal lr_max: the cosine term "
                 "needs the factor 1/2.", variant=_cosine_no_half),
@@ -212,7 +212,7 @@ function_question(
 # ---------------------------------------------------------------- 5.6 step decay by hand
 value_question(
     "5.6", "Step decay by hand", name="lr_epoch_25", reference=0.025, rtol=1e-9, atol=1e-12,
-    section=SECTION + "#schedules",
+    section=SECTION + "#ch5-schedules",
     mistakes=[Mistake("step-decay-off-by-one", "Count the drops: epochs 10 and 20 have "
                       "happened by epoch 25, so the rate was halved twice (floor(25 / 10) = 2).",
                       variant=0.0125),

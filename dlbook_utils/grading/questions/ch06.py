@@ -32,7 +32,7 @@ def _w_random(rng):
 function_question(
     "6.1", "L2 penalty and its gradient", name="l2_penalty", reference=_l2,
     outputs=("penalty", "grad"), cases=_w_cases(61), random_cases=_w_random,
-    section=SECTION + "#l2-penalty", **_NO_BATCH,
+    section=SECTION + "#ch6-l1-l2", **_NO_BATCH,
     mistakes=[
         Mistake("l2-half-convention", "You used the (lam/2) * sum(W**2) convention (gradient "
                 "lam * W). This book follows Keras: penalty lam * sum(W**2), gradient 2 * lam * W.",
@@ -54,7 +54,7 @@ def _l1(W, lam):
 function_question(
     "6.2", "L1 penalty and its (sub)gradient", name="l1_penalty", reference=_l1,
     outputs=("penalty", "grad"), cases=_w_cases(62), random_cases=_w_random,
-    section=SECTION + "#l1-penalty", **_NO_BATCH,
+    section=SECTION + "#ch6-l1-l2", **_NO_BATCH,
     mistakes=[
         Mistake("l1-grad-without-sign", "Your gradient is lam * W, the L2-style gradient. "
                 "d/dW lam * |W| = lam * sign(W): every nonzero weight is pushed towards 0 by the "
@@ -114,7 +114,7 @@ def _dropout_random(rng):
 
 function_question(
     "6.3", "Inverted dropout forward", name="dropout_forward", reference=_dropout,
-    cases=_dropout_cases(), random_cases=_dropout_random, section=SECTION + "#dropout",
+    cases=_dropout_cases(), random_cases=_dropout_random, section=SECTION + "#ch6-dropout",
     mistakes=[
         Mistake("dropout-no-rescale", "In training you zeroed the dropped units but did not "
                 "divide the kept ones by (1 - p): the expected activation shrinks to (1 - p) x, "
@@ -139,7 +139,7 @@ TRAIN_LOSS = [0.95, 0.70, 0.57, 0.49, 0.43, 0.38, 0.34, 0.30, 0.27, 0.24, 0.22, 
 
 value_question(
     "6.4", "Early stopping: which weights are kept?", name="best_epoch", reference=7,
-    rtol=0, atol=0.1, section=SECTION + "#early-stopping",
+    rtol=0, atol=0.1, section=SECTION + "#ch6-early-stopping",
     mistakes=[
         Mistake("early-stopping-zero-based", "Epochs are numbered from 1 here (as Keras prints "
                 "them): np.argmin gives a 0-based index, so add 1.", variant=6),
@@ -204,7 +204,7 @@ def _adamw_random(rng):
 function_question(
     "6.5", "AdamW step (decoupled weight decay)", name="adamw_step", reference=_adamw,
     outputs=("w", "m", "v"), cases=_adamw_cases(), random_cases=_adamw_random,
-    section=SECTION + "#adamw", **_NO_BATCH,
+    section=SECTION + "#ch6-adamw", **_NO_BATCH,
     mistakes=[
         Mistake("weight-decay-in-gradient", "You added the decay to the gradient (g + wd * w) "
                 "before Adam: that is L2 regularization, and Adam then divides it by sqrt(v_hat), "
@@ -226,7 +226,7 @@ function_question(
 # ---------------------------------------------------------------- 6.6 L1 vs L2 (concept)
 choice_question(
     "6.6", "What L1 and L2 penalties do to the weights", name="answer_6_6",
-    section=SECTION + "#l1-penalty",
+    section=SECTION + "#ch6-l1-l2",
     options={"A": "L2 sets many weights exactly to zero; L1 shrinks all weights in proportion "
                   "to their size.",
              "B": "L1 pushes every nonzero weight towards zero by the same amount per step, so "

@@ -27,7 +27,7 @@ def _flip_cases():
 
 function_question(
     "7.1", "Horizontal flip of a batch", name="hflip", reference=lambda x: x[:, :, ::-1].copy(),
-    cases=_flip_cases(), section=SECTION + "#flips", **_NO_BATCH,
+    cases=_flip_cases(), section=SECTION + "#ch7-geometry", **_NO_BATCH,
     random_cases=lambda rng: [(_images(rng, int(rng.integers(1, 4)), int(rng.integers(2, 7)),
                                        int(rng.integers(2, 7))),)],
     mistakes=[
@@ -87,7 +87,7 @@ def _crop_random(rng):
 
 function_question(
     "7.2", "Crop with zero padding at given offsets", name="padded_crop", reference=_crop,
-    cases=_crop_cases(), random_cases=_crop_random, section=SECTION + "#random-crop", **_NO_BATCH,
+    cases=_crop_cases(), random_cases=_crop_random, section=SECTION + "#ch7-geometry", **_NO_BATCH,
     mistakes=[
         Mistake("crop-off-by-one", "Your crop is (size - 1) x (size - 1): Python slices exclude "
                 "the end, so rows top .. top + size - 1 are big[:, top:top + size].",
@@ -124,7 +124,7 @@ def _translate_cases():
 
 function_question(
     "7.3", "Translate by (dx, dy) with zero fill", name="translate", reference=_translate,
-    cases=_translate_cases(), section=SECTION + "#translate", **_NO_BATCH,
+    cases=_translate_cases(), section=SECTION + "#ch7-geometry", **_NO_BATCH,
     random_cases=lambda rng: [(_images(rng, 2, 5, 5), int(rng.integers(-3, 4)),
                                int(rng.integers(-3, 4))) for _ in range(2)],
     mistakes=[
@@ -154,7 +154,7 @@ def _noise_cases():
 
 function_question(
     "7.4", "Gaussian pixel noise, clipped", name="add_noise", reference=_noise,
-    cases=_noise_cases(), section=SECTION + "#noise", **_NO_BATCH,
+    cases=_noise_cases(), section=SECTION + "#ch7-geometry", **_NO_BATCH,
     random_cases=lambda rng: [(rng.random((2, 3, 3)), rng.standard_normal((2, 3, 3)),
                                float(rng.uniform(0.05, 0.5)))],
     mistakes=[
@@ -173,7 +173,7 @@ function_question(
 # ---------------------------------------------------------------- 7.5 label preservation
 choice_question(
     "7.5", "Which augmentation can change a digit's label?", name="answer_7_5",
-    section=SECTION + "#label-preserving",
+    section=SECTION + "#ch7-labels",
     options={"A": "Rotation by a random angle in [-10, 10] degrees.",
              "B": "Translation by up to 2 pixels.",
              "C": "Rotation by 180 degrees.",
@@ -188,7 +188,7 @@ choice_question(
 # ---------------------------------------------------------------- 7.6 where augmentation goes
 choice_question(
     "7.6", "Where is random augmentation applied?", name="answer_7_6",
-    section=SECTION + "#label-preserving",
+    section=SECTION + "#ch7-labels",
     options={"A": "To the training, validation and test sets alike.",
              "B": "To the training batches only, drawn afresh every epoch; validation and test "
                   "images are left unchanged.",
