@@ -105,7 +105,9 @@ class Dense(Layer):
             raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
         x = x.astype(self.dtype, copy=False)
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        z = x @ self.params["W"]
+        z += self.params["b"]  # in place: one (n, n_out) array per call, not two
+        return z
 
     def backward(self, dy):
         """dy (n, n_out) -> dx (n, n_in), or None when ``need_input_grad`` is False."""

@@ -55,9 +55,12 @@ class Optimizer:
             checked[key] = g.astype(w.dtype, copy=False)
         lr = self.current_lr()
         self.t += 1
+        self._apply(params, checked, lr)
+
+    def _apply(self, params: dict, grads: dict, lr: float) -> None:
+        """One update of every parameter; subclasses may fuse the loop (see Adam)."""
         for key, w in params.items():
-            state = self.state.setdefault(key, {})
-            self._update(w, checked[key], state, lr)
+            self._update(w, grads[key], self.state.setdefault(key, {}), lr)
 
     def _slot(self, state: dict, name: str, w: np.ndarray) -> np.ndarray:
         """A zero-initialised state array shaped like w (created on first use)."""
@@ -151,25 +154,80 @@ class Adam(Optimizer):
         self.eps = positive(eps, name, "eps")
         self.epsilon_hat = bool(epsilon_hat)
 
+    SLOTS = ("m", "v", "tmp", "step")
+
+    def _apply(self, params, grads, lr):
+        """All parameters in one pass: their moments live in flat buffers (per-key ``state``
+        entries are views into them), so a step costs a dozen NumPy calls, not a dozen per
+        parameter. Elementwise arithmetic is the same either way, so results are bit-identical."""
+        dtypes = {w.dtype for w in params.values()}
+        # Mixed precisions, or a subclass that redefines the per-parameter rule: one at a time.
+        if len(dtypes) != 1 or type(self)._update is not Adam._update:
+            return super()._apply(params, grads, lr)
+        flat = self._flat_state(params, dtypes.pop())
+        np.concatenate([grads[key].ravel() for key in params], out=flat["g"])
+        self._adam_step(flat["g"], flat["m"], flat["v"], flat["tmp"], flat["step"], lr)
+        for key, w in params.items():
+            self._decay(w, lr)
+            w -= self.state[key]["step"]
+
+    def _flat_state(self, params, dtype) -> dict:
+        layout = tuple((key, w.shape) for key, w in params.items())
+        if getattr(self, "_layout", None) != (layout, dtype):
+            size = sum(w.size for w in params.values())
+            flat = {name: np.zeros(size, dtype=dtype) for name in (*self.SLOTS, "g")}
+            offset = 0
+            for key, w in params.items():
+                views = {name: flat[name][offset:offset + w.size].reshape(w.shape)
+                         for name in self.SLOTS}
+                for name, old in self.state.get(key, {}).items():
+                    if name in views and old.shape == w.shape:
+                        views[name][...] = old  # keep moments across a layout change
+                self.state[key] = views
+                offset += w.size
+            self._layout, self._flat = (layout, dtype), flat
+        return self._flat
+
     def _update(self, w, g, state, lr):
+        m, v, tmp, step = (self._slot(state, name, w) for name in self.SLOTS)
+        self._adam_step(g, m, v, tmp, step, lr)
+        self._decay(w, lr)
+        w -= step
+
+    def _decay(self, w, lr):
+        """Decoupled weight decay hook: nothing in Adam (see AdamW)."""
+
+    def _adam_step(self, g, m, v, tmp, step, lr):
+        """Update the moments m, v in place and write the parameter change into ``step``.
+
+        Each line keeps the operation order of the plain formula, so the result is bit-identical
+        to it, and nothing is allocated (``tmp`` is scratch).
+        """
         b1, b2, t = self.beta1, self.beta2, self.t
-        m = self._slot(state, "m", w)
-        v = self._slot(state, "v", w)
         # The moving averages of the docstring, written as "move a fraction (1 - b) of the way
-        # towards the new value" (the same order of operations as Keras).
-        m += (1 - b1) * (g - m)
-        v += (1 - b2) * (g * g - v)
+        # towards the new value" (the same order of operations as Keras):
+        np.subtract(g, m, out=tmp)          # m += (1 - b1) * (g - m)
+        tmp *= 1 - b1
+        m += tmp
+        np.multiply(g, g, out=tmp)          # v += (1 - b2) * (g * g - v)
+        tmp -= v
+        tmp *= 1 - b2
+        v += tmp
         # Bias corrections in the parameter dtype, as Keras does: in float32, 0.999 is 0.99900001,
         # which moves 1 - b2^t in its 5th digit at t = 1 (enough to shift a trajectory by ~1e-6).
-        dt = w.dtype.type
+        dt = m.dtype.type
         b1, b2 = dt(b1), dt(b2)
-        if self.epsilon_hat:
+        if self.epsilon_hat:                # step = m * alpha / (sqrt(v) + eps)
             alpha = dt(lr) * np.sqrt(1 - b2**t) / (1 - b1**t)
-            w -= m * alpha / (np.sqrt(v) + dt(self.eps))
-        else:
-            m_hat = m / (1 - b1**t)
-            v_hat = v / (1 - b2**t)
-            w -= dt(lr) * m_hat / (np.sqrt(v_hat) + dt(self.eps))
+            np.sqrt(v, out=tmp)
+            np.multiply(m, alpha, out=step)
+        else:                               # step = lr * m_hat / (sqrt(v_hat) + eps)
+            np.divide(v, 1 - b2**t, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            np.divide(m, 1 - b1**t, out=step)
+            step *= dt(lr)
+        tmp += dt(self.eps)
+        step /= tmp
 
     def __repr__(self):
         return (f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, "
@@ -190,9 +248,8 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, epsilon_hat=epsilon_hat)
         self.weight_decay = positive(weight_decay, "AdamW", "weight_decay", allow_zero=True)
 
-    def _update(self, w, g, state, lr):
+    def _decay(self, w, lr):
         w -= w * self.weight_decay * lr  # same order of operations as Keras
-        super()._update(w, g, state, lr)
 
     def __repr__(self):
         return super().__repr__()[:-1] + f", weight_decay={self.weight_decay})"
