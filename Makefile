@@ -34,6 +34,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	@# ipykernel 7 logs a transport warning on every kernel start (local TCP); the notebooks'
+	@# kernels read this venv-local config, so book-build logs carry only real warnings.
+	mkdir -p $(VENV)/etc/ipython
+	echo 'c.IPKernelApp.log_level = "ERROR"' > $(VENV)/etc/ipython/ipython_kernel_config.py
 	touch $(STAMP)
 
 # The ipywidgets JS is served from the site itself, so pages with widgets work offline. The
