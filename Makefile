@@ -53,12 +53,14 @@ $(VENDOR)/embed-amd.js:
 	  cp $$tmp/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} $(VENDOR_FONTS)/ && \
 	  rm -rf $$tmp
 
-# Headless Chromium for the browser test (Debian package) — installed, never silently skipped.
+# Headless Chromium for the browser test (Debian package) — installed, never silently skipped —
+# and a CJK font, so the glossary's and the text's Chinese terms render as a reader sees them.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (apt)"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	need=; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || need="$$need fonts-noto-cjk"; \
+	if [ -n "$$need" ]; then echo "installing (apt):$$need"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$need >/dev/null; fi
 	@command -v chromium >/dev/null 2>&1 || { echo "ERROR: chromium is required for the browser test"; exit 1; }
 
 # ---------------------------------------------------------------- book
