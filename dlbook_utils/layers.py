@@ -124,12 +124,26 @@ class Dense(Layer):
 
 
 class _Elementwise(Layer):
-    """An activation layer: y = f(z), dz = dy * f'(z) (Eq. (eq-activation-backward))."""
+    """An activation layer: y = f(z), dz = dy * f'(z) (Eq. (eq-activation-backward)).
+
+    A subclass names ``f`` (from :mod:`dlbook_utils.activations`) and says how to get f'(z)
+    from what ``_remember`` kept of the forward pass (by default the output y itself).
+    """
+
+    activation = None
 
     def __init__(self):
         super().__init__()
         self._cache = None
         self._shape = None
+
+    def forward(self, x):
+        y = self.activation(x)
+        self._cache, self._shape = self._remember(y), y.shape
+        return y
+
+    def _remember(self, y):
+        return y
 
     def backward(self, dy):
         dy = self._check_dy(dy, self._shape)
@@ -139,10 +153,10 @@ class _Elementwise(Layer):
 class ReLU(_Elementwise):
     """y = max(z, 0); backward passes dy where z > 0. Shapes: (...) -> (...)."""
 
-    def forward(self, x):
-        y = act.relu(x)
-        self._cache, self._shape = y > 0, y.shape
-        return y
+    activation = staticmethod(act.relu)
+
+    def _remember(self, y):
+        return y > 0
 
     def _local_grad(self):
         return self._cache
@@ -151,10 +165,7 @@ class ReLU(_Elementwise):
 class Sigmoid(_Elementwise):
     """y = sigmoid(z); local gradient y (1 - y), reusing the cached output."""
 
-    def forward(self, x):
-        y = act.sigmoid(x)
-        self._cache, self._shape = y, y.shape
-        return y
+    activation = staticmethod(act.sigmoid)
 
     def _local_grad(self):
         return self._cache * (1 - self._cache)
@@ -163,10 +174,7 @@ class Sigmoid(_Elementwise):
 class Tanh(_Elementwise):
     """y = tanh(z); local gradient 1 - y^2, reusing the cached output."""
 
-    def forward(self, x):
-        y = act.tanh(x)
-        self._cache, self._shape = y, y.shape
-        return y
+    activation = staticmethod(act.tanh)
 
     def _local_grad(self):
         return 1 - self._cache * self._cache

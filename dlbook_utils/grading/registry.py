@@ -177,9 +177,27 @@ def chapter_module(chapter: str) -> str:
     return f"dlbook_utils.grading.questions.ch{int(chapter):02d}"
 
 
+def load_choices(chapter: str) -> None:
+    """Register the chapter's multiple-choice questions, kept as data in ``chNN_choices.yml``."""
+    from importlib import resources
+
+    import yaml
+
+    path = resources.files(__package__) / "questions" / f"ch{int(chapter):02d}_choices.yml"
+    if not path.is_file():
+        return
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+        if entry["id"] not in _REGISTRY:
+            choice_question(entry["id"], entry["title"], name=entry["name"],
+                            options=entry["options"], answer=entry["answer"],
+                            wrong=entry.get("wrong"), points=entry.get("points", 1.0),
+                            section=entry.get("section", ""))
+
+
 def load_chapter(chapter: str) -> list[Question]:
-    """Import the chapter's question module and return its questions in id order."""
+    """Import the chapter's question module and data; return its questions in id order."""
     importlib.import_module(chapter_module(chapter))
+    load_choices(chapter)
     prefix = f"{int(chapter)}."
     qs = [q for qid, q in _REGISTRY.items() if qid.startswith(prefix)]
     return sorted(qs, key=lambda q: int(q.qid.split(".")[1]))

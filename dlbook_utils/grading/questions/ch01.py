@@ -2,45 +2,9 @@
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question, value_question
+from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/01_background.ipynb"
-
-choice_question(
-    "1.1", "Who introduced the perceptron?", name="answer_1_1", section=SECTION,
-    options={"A": "McCulloch & Pitts, 1943", "B": "Rosenblatt, 1958",
-             "C": "Rumelhart, Hinton & Williams, 1986", "D": "Krizhevsky, Sutskever & Hinton, 2012"},
-    answer="B",
-    wrong={"A": "McCulloch and Pitts (1943) described a threshold neuron with fixed weights; "
-                "it had no learning rule.",
-           "C": "1986 is the backpropagation paper, for multi-layer networks.",
-           "D": "2012 is AlexNet, the ImageNet result that started the deep-learning boom."},
-)
-
-choice_question(
-    "1.2", "What did Minsky and Papert show (1969)?", name="answer_1_2", section=SECTION,
-    options={"A": "That multi-layer networks can never be trained.",
-             "B": "That a single-layer perceptron cannot compute XOR (or any function that is "
-                  "not linearly separable).",
-             "C": "That backpropagation computes exact gradients.",
-             "D": "That neural networks need GPUs."},
-    answer="B",
-    wrong={"A": "Their book analysed single-layer perceptrons; it did not prove multi-layer "
-                "networks untrainable.",
-           "C": "Backpropagation became widely known only with Rumelhart et al. (1986).",
-           "D": "GPUs came decades later."},
-)
-
-choice_question(
-    "1.3", "Which paper made backpropagation widely known?", name="answer_1_3", section=SECTION,
-    options={"A": "Rumelhart, Hinton & Williams, Nature 1986",
-             "B": "Hochreiter & Schmidhuber, Neural Computation 1997",
-             "C": "LeCun, Bottou, Bengio & Haffner, Proc. IEEE 1998",
-             "D": "Kingma & Ba, ICLR 2015"},
-    answer="A",
-    wrong={"B": "1997 is the LSTM paper.", "C": "1998 is LeNet-5 and document recognition.",
-           "D": "2015 is Adam, an optimizer that uses the gradients backpropagation computes."},
-)
 
 
 # ---------------------------------------------------------------- 1.4 perceptron learning rule

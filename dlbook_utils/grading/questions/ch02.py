@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question
+from ..registry import Mistake, function_question
 
 SECTION = "../book/02_core_concepts.ipynb"
 
@@ -113,17 +113,4 @@ function_question(
         Mistake("unstable-bce", "Your result has nan/inf at large |z|: compute the loss from "
                 "logits with log1p(exp(-|z|)), never log(sigmoid(z)).", detector="nonfinite"),
     ],
-)
-
-choice_question(
-    "2.6", "Output layer and loss for 10-class digits", name="answer_2_6",
-    section=SECTION + "#ch2-losses",
-    options={"A": "Linear output + mean squared error",
-             "B": "10 sigmoid outputs + binary cross-entropy",
-             "C": "10 logits + softmax cross-entropy with integer labels",
-             "D": "ReLU output + mean absolute error"},
-    answer="C",
-    wrong={"A": "MSE is for real-valued targets (regression), not class labels.",
-           "B": "Independent sigmoids fit MULTI-label problems; a digit has exactly one class.",
-           "D": "ReLU outputs are not probabilities and MAE ignores the class structure."},
 )

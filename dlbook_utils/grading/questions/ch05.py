@@ -6,7 +6,7 @@ RMSprop with eps inside the square root (Keras), Adam as Kingma & Ba's Algorithm
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question, value_question
+from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/05_optimizers.ipynb"
 
@@ -165,20 +165,6 @@ function_question(
         Mistake("wrong-sign", "Your weights move uphill: the update subtracts "
                 "lr * m_hat / (sqrt(v_hat) + eps).", variant=_adam_wrong_sign),
     ],
-)
-
-
-# ---------------------------------------------------------------- 5.5 why bias correction
-choice_question(
-    "5.5", "Why Adam corrects the bias", name="answer_5_5", section=SECTION + "#ch5-adam",
-    options={"A": "To decay the learning rate over time.",
-             "B": "Because m and v start at zero, so early averages are biased towards zero.",
-             "C": "To prevent overflow when gradients are large.",
-             "D": "To implement weight decay."},
-    answer="B",
-    wrong={"A": "The factor 1/(1 - beta**t) tends to 1; it does not shrink the step over time.",
-           "C": "Overflow is not the issue: m and v are averages of g and g**2.",
-           "D": "Weight decay is a separate term (AdamW decouples it)."},
 )
 
 

@@ -8,7 +8,7 @@ sign(0) = 0. Dropout is inverted dropout with drop probability p. AdamW as in
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question, value_question
+from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/06_regularization.ipynb"
 _NO_BATCH = {"batch_size": lambda args: None}  # penalties have no batch axis
@@ -29,11 +29,15 @@ def _w_random(rng):
              float(rng.uniform(0.001, 1.0))) for _ in range(2)]
 
 
-function_question(
-    "6.1", "L2 penalty and its gradient", name="l2_penalty", reference=_l2,
-    outputs=("penalty", "grad"), cases=_w_cases(61), random_cases=_w_random,
-    section=SECTION + "#ch6-l1-l2", **_NO_BATCH,
-    mistakes=[
+def _penalty_question(qid, title, name, reference, mistakes):
+    """6.1 and 6.2 share everything but the penalty: (W, lam) -> (penalty, grad)."""
+    function_question(qid, title, name=name, reference=reference, outputs=("penalty", "grad"),
+                      cases=_w_cases(int(qid.replace(".", ""))), random_cases=_w_random,
+                      section=SECTION + "#ch6-l1-l2", mistakes=mistakes, **_NO_BATCH)
+
+
+_penalty_question(
+    "6.1", "L2 penalty and its gradient", "l2_penalty", _l2, [
         Mistake("l2-half-convention", "You used the (lam/2) * sum(W**2) convention (gradient "
                 "lam * W). This book follows Keras: penalty lam * sum(W**2), gradient 2 * lam * W.",
                 variant=lambda W, lam: (0.5 * lam * np.sum(W**2), lam * W)),
@@ -51,11 +55,8 @@ def _l1(W, lam):
     return lam * np.sum(np.abs(W)), lam * np.sign(W)
 
 
-function_question(
-    "6.2", "L1 penalty and its (sub)gradient", name="l1_penalty", reference=_l1,
-    outputs=("penalty", "grad"), cases=_w_cases(62), random_cases=_w_random,
-    section=SECTION + "#ch6-l1-l2", **_NO_BATCH,
-    mistakes=[
+_penalty_question(
+    "6.2", "L1 penalty and its (sub)gradient", "l1_penalty", _l1, [
         Mistake("l1-grad-without-sign", "Your gradient is lam * W, the L2-style gradient. "
                 "d/dW lam * |W| = lam * sign(W): every nonzero weight is pushed towards 0 by the "
                 "same amount, whatever its size.", variant=lambda W, lam: (
@@ -220,25 +221,4 @@ function_question(
         Mistake("adamw-no-decay", "This is a plain Adam step: the weight decay is missing.",
                 variant=_adamw_no_decay),
     ],
-)
-
-
-# ---------------------------------------------------------------- 6.6 L1 vs L2 (concept)
-choice_question(
-    "6.6", "What L1 and L2 penalties do to the weights", name="answer_6_6",
-    section=SECTION + "#ch6-l1-l2",
-    options={"A": "L2 sets many weights exactly to zero; L1 shrinks all weights in proportion "
-                  "to their size.",
-             "B": "L1 pushes every nonzero weight towards zero by the same amount per step, so "
-                  "many end exactly at zero (sparse weights); L2 shrinks each weight in "
-                  "proportion to its size, so weights become small but rarely exactly zero.",
-             "C": "Both have the same effect, only the strength lam differs.",
-             "D": "They only change the biases, never the weight matrices."},
-    answer="B",
-    wrong={"A": "It is the other way round: the L1 gradient lam * sign(w) does not fade as w "
-                "shrinks, the L2 gradient 2 * lam * w does.",
-           "C": "The gradients differ in kind: lam * sign(w) (constant size) versus 2 * lam * w "
-                "(proportional to w).",
-           "D": "Weight penalties are applied to the weight matrices (kernel_regularizer); "
-                "biases are usually not penalised."},
 )

@@ -8,7 +8,7 @@ in as an array (no random numbers inside the answer, so the expected output is e
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question
+from ..registry import Mistake, function_question
 
 SECTION = "../book/07_augmentation.ipynb"
 _NO_BATCH = {"batch_size": lambda args: None}
@@ -167,38 +167,4 @@ function_question(
                 "np.clip(x + sigma * noise, 0, 1).",
                 variant=lambda x, z, s: x + np.clip(s * z, 0, 1)),
     ],
-)
-
-
-# ---------------------------------------------------------------- 7.5 label preservation
-choice_question(
-    "7.5", "Which augmentation can change a digit's label?", name="answer_7_5",
-    section=SECTION + "#ch7-labels",
-    options={"A": "Rotation by a random angle in [-10, 10] degrees.",
-             "B": "Translation by up to 2 pixels.",
-             "C": "Rotation by 180 degrees.",
-             "D": "Adding Gaussian noise with sigma = 0.05 to pixels in [0, 1]."},
-    answer="C",
-    wrong={"A": "A small tilt keeps a digit what it is; handwriting varies that much anyway.",
-           "B": "A small shift of a 28 x 28 digit keeps its class.",
-           "D": "Faint noise does not change what the digit shows."},
-)
-
-
-# ---------------------------------------------------------------- 7.6 where augmentation goes
-choice_question(
-    "7.6", "Where is random augmentation applied?", name="answer_7_6",
-    section=SECTION + "#ch7-labels",
-    options={"A": "To the training, validation and test sets alike.",
-             "B": "To the training batches only, drawn afresh every epoch; validation and test "
-                  "images are left unchanged.",
-             "C": "Once before training, replacing the original images.",
-             "D": "To the test set only, to make it harder."},
-    answer="B",
-    wrong={"A": "Random changes to validation or test images make the reported scores noisy "
-                "and no longer measure performance on real data.",
-           "C": "A single fixed copy gives one variation per image; fresh draws each epoch give "
-                "many, and the originals remain useful training data.",
-           "D": "Augmentation is a regularizer for training; the test set must stay "
-                "the real data."},
 )

@@ -7,7 +7,7 @@ MEAN squared error, so its gradient carries the 1/n (``book/08_code_examples`` e
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question, value_question
+from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/08_code_examples.ipynb"
 
@@ -158,36 +158,4 @@ function_question(
         Mistake("forgot-scaling", "Scale the pixels from 0..255 to [0, 1]: divide by 255.",
                 variant=lambda x, y: (_zero_one(x, y)[0] * 255.0, _zero_one(x, y)[1])),
     ],
-)
-
-
-# ---------------------------------------------------------------- 8.5 the seeds' Keras bugs
-choice_question(
-    "8.5", "Adam(lr=0.001) in Keras 3", name="answer_8_5", section=SECTION + "#zero-vs-one",
-    options={"A": "It trains with learning rate 0.001, as intended.",
-             "B": "It raises ValueError (argument 'lr' not recognized); write "
-                  "Adam(learning_rate=0.001).",
-             "C": "It silently ignores lr and trains with the default rate.",
-             "D": "It prints a DeprecationWarning and then trains normally."},
-    answer="B",
-    wrong={"A": "Keras 3 removed the old 'lr' alias; the keyword is learning_rate.",
-           "C": "Keras 3 does not ignore unknown keyword arguments; it refuses them.",
-           "D": "Older tf.keras versions accepted lr with a deprecation warning; Keras 3 raises "
-                "an error."},
-)
-
-choice_question(
-    "8.6", "categorical_crossentropy with integer labels", name="answer_8_6",
-    section=SECTION + "#keras-mlp",
-    options={"A": "Nothing goes wrong: Keras converts the integer labels automatically.",
-             "B": "fit fails with a shape error: categorical_crossentropy expects one-hot rows "
-                  "(n, 10); use sparse_categorical_crossentropy for integer labels (n,).",
-             "C": "It trains, but the loss is 10 times too large.",
-             "D": "It trains as a binary classifier."},
-    answer="B",
-    wrong={"A": "Only the SPARSE variant takes integer labels; the plain one compares with "
-                "one-hot rows.",
-           "C": "There is no silent rescaling: the shapes (n,) and (n, 10) do not match, so fit "
-                "stops with an error.",
-           "D": "The loss does not change the task: the shapes do not match and fit stops."},
 )

@@ -10,7 +10,7 @@ times the forward pass (the first layer's dX is counted too, as the usual rule o
 
 import numpy as np
 
-from ..registry import Mistake, choice_question, function_question, value_question
+from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/09_tf_at_scale.ipynb"
 
@@ -95,52 +95,4 @@ value_question(
         Mistake("flops-forward-only", "Use the FLOPs of the whole training step (exercise "
                 "9.2), not the forward pass only.", variant=_GFLOPS / 3),
     ],
-)
-
-# ---------------------------------------------------------------- 9.5-9.7 concepts
-choice_question(
-    "9.5", "tf.function and Python arguments", name="answer_9_5", section=SECTION + "#tf-function",
-    options={"A": "The function is traced once; later calls reuse the graph whatever the "
-                  "learning-rate value.",
-             "B": "Each new Python float is part of the call signature, so every new value "
-                  "triggers a new trace; pass a tf.Tensor or tf.Variable instead.",
-             "C": "tf.function refuses Python floats and raises TypeError.",
-             "D": "The function silently runs eagerly, without a graph."},
-    answer="B",
-    wrong={"A": "Python scalars are baked into the graph as constants: a new value needs a new "
-                "graph. Only tensors of the same dtype and shape reuse one.",
-           "C": "Python values are allowed; they cost a retrace each time they change.",
-           "D": "It does build graphs, one per distinct Python value (and warns when it "
-                "retraces often)."},
-)
-
-choice_question(
-    "9.6", "Mixed precision on a CPU", name="answer_9_6", section=SECTION + "#mixed-precision",
-    options={"A": "Training becomes about twice as fast, on any hardware.",
-             "B": "Usually no speed-up, often a slow-down: the gain comes from hardware with fast "
-                  "float16 units (GPU tensor cores) or bfloat16 units (TPUs, some recent CPUs).",
-             "C": "The weights are stored in float16, halving the model's memory.",
-             "D": "The loss becomes exactly the same as in float32."},
-    answer="B",
-    wrong={"A": "Speed-ups need hardware that computes faster in 16 bits; most CPUs convert "
-                "back and forth and gain nothing.",
-           "C": "Under 'mixed_float16' the variables stay float32; only computations (and "
-                "activations) use float16.",
-           "D": "Rounding to 16 bits changes the numbers slightly; mixed precision is close to, "
-                "not identical with, float32 training."},
-)
-
-choice_question(
-    "9.7", "MirroredStrategy with 4 GPUs", name="answer_9_7",
-    section=SECTION + "#distribute",
-    options={"A": "Each GPU processes all 256 examples, and the results are averaged.",
-             "B": "Each replica gets 64 examples; their gradients are all-reduced so that every "
-                  "replica applies the same update, as for one batch of 256.",
-             "C": "Each replica gets 64 examples and updates its own copy of the weights "
-                  "independently.",
-             "D": "The layers are split across the four GPUs (model parallelism)."},
-    answer="B",
-    wrong={"A": "The global batch is split across the replicas; nothing is computed four times.",
-           "C": "Mirrored variables are kept identical: gradients are combined before the update.",
-           "D": "MirroredStrategy is data parallelism: every replica holds the whole model."},
 )
