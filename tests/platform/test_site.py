@@ -90,6 +90,17 @@ def toc_pages() -> list[str]:
     return sorted(f + ".html" for f in toc_files())
 
 
+def stored_figures_and_citations(notebook: Path) -> tuple[int, bool]:
+    """How many PNG figures a notebook stores, and whether its text cites anything."""
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    figures = sum("image/png" in out.get("data", {})
+                  for c in cells if c["cell_type"] == "code" for out in c.get("outputs", []))
+    cites = any("{cite" in "".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return figures, cites
+
+
 def visit(browser, url: str):
     """Load ``url``; return (page, console errors, requests that left localhost)."""
     page = browser.new_page()
@@ -130,7 +141,17 @@ def test_page_renders_offline(site, browser, page_path):
             assert "\\begin{" not in body_text, f"{page_path}: raw LaTeX left untypeset"
         assert not errors, f"{page_path}: console errors {errors}"
         assert not external, f"{page_path}: requests left the machine {external[:5]}"
-        if page_path.endswith(".html") and (REPO / page_path).with_suffix(".ipynb").exists():
+        notebook = (REPO / page_path).with_suffix(".ipynb")
+        if notebook.exists():
+            figures, cites = stored_figures_and_citations(notebook)
+            shown = page.locator("article img[src*='_images/']")
+            assert shown.count() >= figures, f"{page_path}: {shown.count()} of {figures} figures"
+            assert all(shown.nth(i).evaluate("im => im.complete && im.naturalWidth > 0")
+                       for i in range(shown.count())), f"{page_path}: a figure did not load"
+            if cites:
+                assert page.locator("a[href*='references.html#']").count() >= 1, (
+                    f"{page_path}: citations in the source but none rendered"
+                )
             assert page.locator('a[href*="colab.research.google.com"]').count() >= 1, (
                 f"{page_path}: no Colab launch button"
             )
