@@ -5,7 +5,9 @@ Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
 (a) Throughput ratio NumPy / Keras, in training samples per second, for the same MLP (ReLU,
     He init, float32, Adam, softmax cross-entropy from logits, shuffled every epoch, training
     accuracy tracked) at the same batch size, on this CPU.  NumPy trains with the public API a
-    learner uses: ``layers.mlp`` + ``optim.Adam`` + ``train.fit``.  Keras trains with
+    learner uses: ``layers.mlp`` + ``optim.Adam`` + ``train.fit``.  Its Adam runs in Keras's
+    "epsilon hat" form (``epsilon_hat=True``), so both sides compute the same update (the two
+    agree bit for bit; see ``tests/core/test_core_tf.py``).  Keras trains with
     ``model.fit`` and its defaults (``jit_compile="auto"``, which means no XLA on a CPU).
 (b) The NumPy MLP's FLOP rate divided by the float32 GEMM rate of ``np.matmul`` measured in the
     same run on exactly the GEMMs one training epoch performs (same shapes, same transposed
@@ -98,7 +100,7 @@ class NumpyRun:
     def __init__(self, sizes, batch, X, y):
         self.rng = np.random.default_rng(0)
         self.model = layers.mlp(sizes, rng=self.rng, dtype=np.float32)
-        self.opt = optim.Adam(1e-3)
+        self.opt = optim.Adam(1e-3, epsilon_hat=True)  # Keras's form of the update
         self.batch, self.X, self.y = batch, X, y
 
     def epoch_seconds(self) -> float:

@@ -8,6 +8,8 @@ pre-activation ``z`` (elementwise), which a layer multiplies by the upstream gra
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._validate import float_array
@@ -18,13 +20,29 @@ __all__ = [
 ]
 
 
+def checks_input(name: str = "x"):
+    """Decorator: the function first checks that ``z`` is a finite float array (a clear
+    ValueError otherwise). ``f.unchecked`` is the bare function, for callers whose input was
+    checked already: the layers inside a ``Sequential`` pass on arrays they computed themselves.
+    """
+    def decorate(f):
+        @functools.wraps(f)
+        def checked(z, *args, **kwargs):
+            return f(float_array(z, f.__name__, name), *args, **kwargs)
+
+        checked.unchecked = f
+        return checked
+
+    return decorate
+
+
+@checks_input()
 def sigmoid(z):
     """Logistic sigmoid 1 / (1 + exp(-z)), Eq. (eq-sigmoid) in 02_core_concepts.
 
     Shapes: z (...) -> (...). Stable: ``exp`` only ever sees ``-|z|`` <= 0, so it cannot
     overflow; for z < 0 we use the equivalent form exp(z) / (1 + exp(z)).
     """
-    z = float_array(z, "sigmoid")
     e = np.exp(-np.abs(z))  # in (0, 1]: no overflow for any finite z
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -38,9 +56,10 @@ def sigmoid_grad(z):
     return s * (1 - s)
 
 
+@checks_input()
 def tanh(z):
     """Hyperbolic tangent, Eq. (eq-tanh) in 02_core_concepts. Shapes: z (...) -> (...)."""
-    return np.tanh(float_array(z, "tanh"))
+    return np.tanh(z)
 
 
 def tanh_grad(z):
@@ -53,9 +72,9 @@ def tanh_grad(z):
     return 1 - a * a
 
 
+@checks_input()
 def relu(z):
     """max(z, 0), Eq. (eq-relu) in 02_core_concepts. Shapes: z (...) -> (...)."""
-    z = float_array(z, "relu")
     return np.maximum(z, 0)
 
 
@@ -87,13 +106,13 @@ def softmax(z, axis: int = -1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+@checks_input("z")
 def log_softmax(z, axis: int = -1):
     """log softmax(z)_k = (z_k - m) - log sum_j exp(z_j - m), m = max z (log-sum-exp trick).
 
     Eq. (eq-log-softmax) in 02_core_concepts. Shapes: z (n, k) -> (n, k). Never takes log(0):
     the sum contains exp(0) = 1.
     """
-    z = float_array(z, "log_softmax", "z")
     if z.ndim == 0:
         raise ValueError("log_softmax expected z with at least 1 dimension, got a scalar")
     _check_axis(z, axis, "log_softmax")

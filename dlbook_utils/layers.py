@@ -9,55 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _flat
 from . import activations as act
-from ._validate import float_array, in_unit_interval
+from ._validate import in_unit_interval
+from .layer_base import Layer, _unchecked
 
 __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp"]
-
-
-class Layer:
-    """Base class: ``params`` and ``grads`` are dicts of arrays with matching keys and shapes.
-
-    ``training`` switches train-time behaviour (Dropout). ``need_input_grad = False`` lets the
-    first layer of a network skip computing dL/dx, which nothing uses.
-    """
-
-    def __init__(self):
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.training = True
-        self.need_input_grad = True
-
-    def forward(self, x):
-        raise NotImplementedError
-
-    def backward(self, dy):
-        raise NotImplementedError
-
-    def __call__(self, x):
-        return self.forward(x)
-
-    def train(self):
-        self.training = True
-        return self
-
-    def eval(self):
-        self.training = False
-        return self
-
-    def _check_dy(self, dy, expected_shape):
-        if expected_shape is None:
-            raise RuntimeError(f"{self!r}.backward called before forward")
-        dy = float_array(dy, f"{self!r}.backward", "dy")
-        if dy.shape != expected_shape:
-            raise ValueError(
-                f"{self!r}.backward expected dy of shape {expected_shape} (the forward output), "
-                f"got {dy.shape}"
-            )
-        return dy
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
 
 
 class Dense(Layer):
@@ -96,27 +53,23 @@ class Dense(Layer):
         self.params = {"W": W.astype(self.dtype), "b": np.zeros(n_out, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.need_input_grad = need_input_grad
-        self._x = None
 
-    def forward(self, x):
+    def _forward(self, x):
         """x (n, n_in) -> z (n, n_out)."""
-        x = float_array(x, f"{self!r}", "x")
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
         x = x.astype(self.dtype, copy=False)
-        self._x = x
+        self._x, self._out_shape = x, (x.shape[0], self.n_out)
         z = x @ self.params["W"]
         z += self.params["b"]  # in place: one (n, n_out) array per call, not two
         return z
 
-    def backward(self, dy):
+    def _backward(self, dy):
         """dy (n, n_out) -> dx (n, n_in), or None when ``need_input_grad`` is False."""
-        x = self._x
-        dy = self._check_dy(dy, None if x is None else (x.shape[0], self.n_out))
         dy = dy.astype(self.dtype, copy=False)
         # Written into the existing arrays: no allocation, and references stay valid.
-        np.matmul(x.T, dy, out=self.grads["W"])
-        np.sum(dy, axis=0, out=self.grads["b"])
+        np.matmul(self._x.T, dy, out=self.grads["W"])
+        np.add.reduce(dy, axis=0, out=self.grads["b"])  # np.sum, minus its Python wrapper
         return dy @ self.params["W"].T if self.need_input_grad else None
 
     def __repr__(self):
@@ -135,18 +88,16 @@ class _Elementwise(Layer):
     def __init__(self):
         super().__init__()
         self._cache = None
-        self._shape = None
 
-    def forward(self, x):
-        y = self.activation(x)
-        self._cache, self._shape = self._remember(y), y.shape
+    def _forward(self, x):
+        y = self.activation.unchecked(x)  # the input was checked by forward or by Sequential
+        self._cache, self._out_shape = self._remember(y), y.shape
         return y
 
     def _remember(self, y):
         return y
 
-    def backward(self, dy):
-        dy = self._check_dy(dy, self._shape)
+    def _backward(self, dy):
         return dy * self._local_grad()
 
 
@@ -199,9 +150,8 @@ class Dropout(_Elementwise):
     def set_mask(self, mask):
         self._fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)
 
-    def forward(self, x):
-        x = float_array(x, f"{self!r}", "x")
-        self._shape = x.shape
+    def _forward(self, x):
+        self._out_shape = x.shape
         if not self.training or self.p == 0:
             self._cache = None
             return x
@@ -239,15 +189,19 @@ class Sequential(Layer):
             raise ValueError(f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
         self.need_input_grad = need_input_grad
         self.layers[0].need_input_grad = need_input_grad
+        _flat.share_buffer(self.layers, "params")  # one flat array each: see _flat
+        _flat.share_buffer(self.layers, "grads")
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        x = self.layers[0].forward(x)  # checks the input; the other layers need not (see Layer)
+        for layer in self.layers[1:]:
+            x = _unchecked(layer, "forward")(x)
         return x
 
     def backward(self, dy):
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
+        dy = self.layers[-1].backward(dy)
+        for layer in reversed(self.layers[:-1]):
+            dy = _unchecked(layer, "backward")(dy)
         return dy
 
     def params(self):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _flat
 from ._validate import float_array, in_unit_interval, positive
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
@@ -157,25 +158,36 @@ class Adam(Optimizer):
     SLOTS = ("m", "v", "tmp", "step")
 
     def _apply(self, params, grads, lr):
-        """All parameters in one pass: their moments live in flat buffers (per-key ``state``
-        entries are views into them), so a step costs a dozen NumPy calls, not a dozen per
-        parameter. Elementwise arithmetic is the same either way, so results are bit-identical."""
-        dtypes = {w.dtype for w in params.values()}
-        # Mixed precisions, or a subclass that redefines the per-parameter rule: one at a time.
-        if len(dtypes) != 1 or type(self)._update is not Adam._update:
+        """When params and grads are views tiling two flat buffers (``Sequential`` arranges
+        this, see ``_flat``), one pass over the buffers updates every parameter: a dozen NumPy
+        calls per step instead of a dozen per parameter. Per-key ``state`` entries are views into
+        flat moment buffers. The arithmetic is the same, so results are bit-identical."""
+        flat = self._flat_buffers(params, grads)
+        if flat is None or type(self)._update is not Adam._update:  # e.g. a subclass's own rule
             return super()._apply(params, grads, lr)
-        flat = self._flat_state(params, dtypes.pop())
-        np.concatenate([grads[key].ravel() for key in params], out=flat["g"])
-        self._adam_step(flat["g"], flat["m"], flat["v"], flat["tmp"], flat["step"], lr)
-        for key, w in params.items():
-            self._decay(w, lr)
-            w -= self.state[key]["step"]
+        w, g = flat
+        state = self._flat_state(params, w.dtype)
+        self._adam_step(g, state["m"], state["v"], state["tmp"], state["step"], lr)
+        self._decay(w, lr)
+        w -= state["step"]
+
+    def _flat_buffers(self, params, grads):
+        """(flat params, flat grads), or None; the answer is kept while the arrays stay the same
+        objects, so the check costs nothing on later steps."""
+        arrays = (*params.values(), *grads.values())
+        cached = getattr(self, "_flat_arrays", ())
+        if len(cached) != len(arrays) or any(a is not b for a, b in zip(arrays, cached, strict=True)):
+            w, g = _flat.flat_buffer(params), _flat.flat_buffer(grads)
+            ok = w is not None and g is not None and w.dtype == g.dtype
+            self._flat_arrays, self._flat_pair = arrays, ((w, g) if ok else None)
+        return self._flat_pair
 
     def _flat_state(self, params, dtype) -> dict:
+        """Flat moment and scratch buffers for this layout; ``state[key]`` holds views of them."""
         layout = tuple((key, w.shape) for key, w in params.items())
         if getattr(self, "_layout", None) != (layout, dtype):
             size = sum(w.size for w in params.values())
-            flat = {name: np.zeros(size, dtype=dtype) for name in (*self.SLOTS, "g")}
+            flat = {name: np.zeros(size, dtype=dtype) for name in self.SLOTS}
             offset = 0
             for key, w in params.items():
                 views = {name: flat[name][offset:offset + w.size].reshape(w.shape)

@@ -1,0 +1,48 @@
+"""Parameters that live in one contiguous buffer.
+
+``Sequential`` moves the parameters of all its layers into one flat array (and their gradients
+into another) and leaves each layer a *view* of its piece; the values do not change. An
+optimizer that receives such a dict of views can then update the whole model with a dozen
+operations on two long vectors instead of a dozen per array: fewer passes over memory and far
+fewer Python calls. PyTorch's fused optimizers and apex's "contiguous grad buffer" rely on the
+same trick. Nothing depends on it for correctness: any other dict of arrays is updated one array
+at a time, with bit-identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def share_buffer(holders, attr: str) -> None:
+    """Copy the arrays ``getattr(h, attr)[key]`` of every holder, in order, into one new flat
+    array and replace each by a view of its piece. Does nothing unless all share one dtype."""
+    arrays = [(getattr(h, attr), key) for h in holders for key in getattr(h, attr)]
+    dtypes = {d[key].dtype for d, key in arrays}
+    if len(dtypes) != 1:
+        return
+    flat = np.empty(sum(d[key].size for d, key in arrays), dtype=dtypes.pop())
+    offset = 0
+    for d, key in arrays:
+        size, shape = d[key].size, d[key].shape
+        flat[offset:offset + size] = d[key].ravel()
+        d[key] = flat[offset:offset + size].reshape(shape)
+        offset += size
+
+
+def flat_buffer(arrays: dict) -> np.ndarray | None:
+    """The 1-D array that the values of ``arrays`` tile exactly, in order, or None.
+
+    True for ``Sequential.params()`` / ``.grads()`` as long as no layer has replaced an array
+    by a new one (then the optimizer falls back to one array at a time).
+    """
+    values = list(arrays.values())
+    base = values[0].base if values else None
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = base.ctypes.data
+    for a in values:
+        if a.base is not base or a.ctypes.data != address or not a.flags.c_contiguous:
+            return None
+        address += a.nbytes
+    return base if address == base.ctypes.data + base.nbytes else None
