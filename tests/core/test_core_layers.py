@@ -109,3 +109,48 @@ def test_import_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
+
+
+def test_sequential_checks_its_ends_and_the_loss_catches_a_nan_born_inside():
+    """Inside a Sequential only the first layer checks x and the last checks dy (the arrays in
+    between are the layers' own results); a NaN that appears inside still stops training at
+    the loss, with a message naming it."""
+    from dlbook_utils import losses
+
+    rng = np.random.default_rng(0)
+    model = layers.mlp([3, 4, 2], rng=rng)
+    with pytest.raises(ValueError, match=r"Dense\(in=3, out=4\) expected finite x, got 1 NaN"):
+        model.forward(np.array([[1.0, np.nan, 0.0]]))
+    with pytest.raises(ValueError, match=r"expected x with a floating-point dtype.*int"):
+        model.forward(np.ones((2, 3), dtype=int))
+    model.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"Dense\(in=4, out=2\)\.backward expected dy of shape "
+                                         r"\(2, 2\).*got \(2, 3\)"):
+        model.backward(np.ones((2, 3)))
+    model.layers[2].params["W"][0, 0] = np.nan  # e.g. a diverged update
+    logits = model.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="softmax_cross_entropy expected finite logits"):
+        losses.softmax_cross_entropy(logits, np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"Dense\(in=4, out=2\) expected x of shape \(n, 4\), got \(1, 5\)"):
+        layers.Sequential([layers.Dense(3, 4, rng=rng), layers.Dense(4, 5, rng=rng),
+                           layers.Dense(4, 2, rng=rng)]).forward(np.ones((1, 3)))
+
+
+def test_sequential_calls_a_layer_that_overrides_forward_or_backward_through_it():
+    """A learner's layer that overrides the public methods (CS231n style) must be called
+    through them inside a Sequential, not bypassed by the internal fast path."""
+    calls = []
+
+    class Logged(layers.ReLU):
+        def forward(self, x):
+            calls.append("forward")
+            return super().forward(x)
+
+        def backward(self, dy):
+            calls.append("backward")
+            return super().backward(dy)
+
+    rng = np.random.default_rng(0)
+    model = layers.Sequential([layers.Dense(3, 4, rng=rng), Logged(), layers.Dense(4, 2, rng=rng)])
+    model.backward(np.ones_like(model.forward(np.ones((2, 3)))))
+    assert calls == ["forward", "backward"]
