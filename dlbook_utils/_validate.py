@@ -17,9 +17,12 @@ def _describe(x) -> str:
     return f"{type(x).__name__}"
 
 
-def float_array(x, where: str, name: str = "x", *, ndim: int | None = None,
+def float_array(x, where, name: str = "x", *, ndim: int | None = None,
                 finite: bool = True) -> np.ndarray:
     """Return ``x`` as a floating-point ndarray (no copy when it already is one).
+
+    ``where`` names the caller in messages: a string, or an object (a layer) whose ``str`` is
+    only computed when there is an error to report.
 
     Raises ValueError for non-numeric, complex, boolean or integer input (an integer array would
     silently truncate gradients written back into it), for the wrong number of dimensions, and,

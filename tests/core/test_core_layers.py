@@ -111,6 +111,15 @@ def test_import_does_not_import_tensorflow():
     assert result.returncode == 0, result.stderr
 
 
+def test_every_module_stays_well_under_300_lines():
+    """The package is code that learners read and copy: one concept per module, kept short."""
+    package = Path(__file__).resolve().parents[2] / "dlbook_utils"
+    lengths = {p.relative_to(package).as_posix(): len(p.read_text().splitlines())
+               for p in package.rglob("*.py")}
+    assert len(lengths) > 20
+    assert {name: n for name, n in lengths.items() if n >= 285} == {}
+
+
 def test_sequential_checks_its_ends_and_the_loss_catches_a_nan_born_inside():
     """Inside a Sequential only the first layer checks x and the last checks dy (the arrays in
     between are the layers' own results); a NaN that appears inside still stops training at
