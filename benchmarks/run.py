@@ -196,17 +196,17 @@ def main() -> None:
         ratio_a, ratio_b = np_rate / k_rate, gflops / gemm_gflops
         results.append((name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other))
         print(f"{name:22} {batch:5d} {np_rate:9.0f} {threads:3d} {k_rate:9.0f} "
-              f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.2f}",
+              f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.3f}",
               flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     print("\n(a) goals: >= 5 (small MLP), >= 1.5 (MNIST-size MLP);  "
           f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512)")
     for name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other in results:
         ok_a = "met" if ratio_a >= goal else "NOT met"
-        line = f"  {name}, batch {batch}: (a) {ratio_a:.2f} {ok_a}"
+        line = f"  {name}, batch {batch}: (a) {ratio_a:.3f} {ok_a}"
         if name.startswith("MNIST") and batch == 512:
-            line += (f"; (b) {ratio_b:.2f} {'met' if ratio_b >= GOALS['gemm'] else 'NOT met'}"
-                     f" ({threads} BLAS thread(s); with {3 - threads}: {ratio_b_other:.2f})")
+            line += (f"; (b) {ratio_b:.3f} {'met' if ratio_b >= GOALS['gemm'] else 'NOT met'}"
+                     f" ({threads} BLAS thread(s); with {3 - threads}: {ratio_b_other:.3f})")
         print(line)
 
 
