@@ -90,7 +90,9 @@ class _Elementwise(Layer):
         self._cache = None
 
     def _forward(self, x):
-        y = self.activation.unchecked(x)  # the input was checked by forward or by Sequential
+        # The input was checked by forward or by Sequential; a function of one's own (without
+        # an ``unchecked`` variant, see activations.checks_input) is called as it is.
+        y = getattr(self.activation, "unchecked", self.activation)(x)
         self._cache, self._out_shape = self._remember(y), y.shape
         return y
 
