@@ -181,6 +181,10 @@ class Sequential(Layer):
     "2.W", ...) holding the layers' own arrays, so an optimizer updating them in place updates
     the model. With ``need_input_grad=False`` the first layer skips dL/dx and ``backward``
     returns None (faster training; dL/dx of the data is never used).
+
+    Building a Sequential moves its layers' parameters (and gradients) into one flat buffer each
+    (see ``_flat``): same values, new arrays. Take references such as ``layer.params["W"]``
+    after building it, not before.
     """
 
     def __init__(self, layers, *, need_input_grad: bool = True):

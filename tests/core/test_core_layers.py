@@ -163,3 +163,16 @@ def test_sequential_calls_a_layer_that_overrides_forward_or_backward_through_it(
     model = layers.Sequential([layers.Dense(3, 4, rng=rng), Logged(), layers.Dense(4, 2, rng=rng)])
     model.backward(np.ones_like(model.forward(np.ones((2, 3)))))
     assert calls == ["forward", "backward"]
+
+
+def test_sequential_moves_parameters_into_one_buffer_without_changing_them():
+    rng = np.random.default_rng(0)
+    dense = layers.Dense(3, 4, rng=rng)
+    before = dense.params["W"]
+    model = layers.Sequential([dense, layers.ReLU(), layers.Dense(4, 2, rng=rng)])
+    assert dense.params["W"] is not before  # the documented caveat: a new array ...
+    np.testing.assert_array_equal(dense.params["W"], before)  # ... with the same values
+    flat = dense.params["W"].base
+    assert flat.shape == (3 * 4 + 4 + 4 * 2 + 2,)
+    assert all(np.shares_memory(v, flat) for v in model.params().values())
+    assert all(np.shares_memory(v, dense.grads["W"].base) for v in model.grads().values())
