@@ -17,7 +17,8 @@ import numpy as np
 def share_buffer(holders, attr: str) -> None:
     """Copy the arrays ``getattr(h, attr)[key]`` of every holder, in order, into one new flat
     array and replace each by a view of its piece. Does nothing unless all share one dtype."""
-    arrays = [(getattr(h, attr), key) for h in holders for key in getattr(h, attr)]
+    # Only dicts: a nested Sequential (whose params() is a method) keeps its own buffer.
+    arrays = [(d, key) for h in holders if isinstance(d := getattr(h, attr), dict) for key in d]
     dtypes = {d[key].dtype for d, key in arrays}
     if len(dtypes) != 1:
         return

@@ -211,23 +211,35 @@ class Sequential(Layer):
         return dy
 
     def params(self):
-        return {f"{i}.{k}": v for i, lay in enumerate(self.layers) for k, v in lay.params.items()}
+        return _keyed(self.layers, "params")
 
     def grads(self):
-        return {f"{i}.{k}": v for i, lay in enumerate(self.layers) for k, v in lay.grads.items()}
+        return _keyed(self.layers, "grads")
 
     def train(self):
-        for layer in [self, *self.layers]:
-            layer.training = True
+        self.training = True
+        for layer in self.layers:
+            layer.train()  # through the method, so a nested Sequential passes it on
         return self
 
     def eval(self):
-        for layer in [self, *self.layers]:
-            layer.training = False
+        self.training = False
+        for layer in self.layers:
+            layer.eval()
         return self
 
     def __repr__(self):
         return "Sequential([" + ", ".join(repr(lay) for lay in self.layers) + "])"
+
+
+def _keyed(layers, attr: str) -> dict:
+    """``{"<index>.<name>": array}`` over the layers; a nested Sequential adds its own keys."""
+    out = {}
+    for i, lay in enumerate(layers):
+        arrays = getattr(lay, attr)
+        for k, v in (arrays() if callable(arrays) else arrays).items():
+            out[f"{i}.{k}"] = v
+    return out
 
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}

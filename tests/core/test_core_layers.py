@@ -176,3 +176,31 @@ def test_sequential_moves_parameters_into_one_buffer_without_changing_them():
     assert flat.shape == (3 * 4 + 4 + 4 * 2 + 2,)
     assert all(np.shares_memory(v, flat) for v in model.params().values())
     assert all(np.shares_memory(v, dense.grads["W"].base) for v in model.grads().values())
+
+
+def test_a_nested_sequential_trains_like_the_flat_one():
+    from dlbook_utils import losses, optim
+
+    def build(nested):
+        rng = np.random.default_rng(0)
+        first = [layers.Dense(3, 4, rng=rng), layers.ReLU()]
+        last = layers.Dense(4, 2, rng=rng)
+        return layers.Sequential([layers.Sequential(first), last] if nested else [*first, last])
+
+    x, y = np.random.default_rng(1).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+    models = {nested: build(nested) for nested in (True, False)}
+    assert list(models[True].params()) == ["0.0.W", "0.0.b", "1.W", "1.b"]
+    for model in models.values():
+        opt = optim.Adam(0.1)
+        for _ in range(3):
+            model.backward(losses.softmax_cross_entropy(model.forward(x), y)[1])
+            opt.step(model.params(), model.grads())
+    for a, b in zip(models[True].params().values(), models[False].params().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    drop = layers.Dropout(0.5, rng=np.random.default_rng(0))
+    model = layers.Sequential([layers.Sequential([layers.Dense(3, 3, rng=np.random.default_rng(0)),
+                                                  drop])])
+    model.eval()
+    assert not drop.training  # eval() reaches the layers of a nested Sequential
+    model.train()
+    assert drop.training
