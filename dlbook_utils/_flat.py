@@ -11,7 +11,19 @@ at a time, with bit-identical results.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def views(flat: np.ndarray, shapes) -> list[np.ndarray]:
+    """Consecutive pieces of the 1-D array ``flat``, reshaped to ``shapes`` (views, no copies)."""
+    pieces, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        pieces.append(flat[offset:offset + size].reshape(shape))
+        offset += size
+    return pieces
 
 
 def share_buffer(holders, attr: str) -> None:
@@ -19,16 +31,12 @@ def share_buffer(holders, attr: str) -> None:
     array and replace each by a view of its piece. Does nothing unless all share one dtype."""
     # Only dicts: a nested Sequential (whose params() is a method) keeps its own buffer.
     arrays = [(d, key) for h in holders if isinstance(d := getattr(h, attr), dict) for key in d]
-    dtypes = {d[key].dtype for d, key in arrays}
-    if len(dtypes) != 1:
+    if len({d[key].dtype for d, key in arrays}) != 1:
         return
-    flat = np.empty(sum(d[key].size for d, key in arrays), dtype=dtypes.pop())
-    offset = 0
-    for d, key in arrays:
-        size, shape = d[key].size, d[key].shape
-        flat[offset:offset + size] = d[key].ravel()
-        d[key] = flat[offset:offset + size].reshape(shape)
-        offset += size
+    flat = np.concatenate([d[key].ravel() for d, key in arrays])
+    for (d, key), view in zip(arrays, views(flat, [d[key].shape for d, key in arrays]),
+                              strict=True):
+        d[key] = view
 
 
 def flat_buffer(arrays: dict) -> np.ndarray | None:

@@ -166,7 +166,7 @@ class Adam(Optimizer):
         if flat is None or type(self)._update is not Adam._update:  # e.g. a subclass's own rule
             return super()._apply(params, grads, lr)
         w, g = flat
-        state = self._flat_state(params, w.dtype)
+        state = self._flat
         self._adam_step(g, state["m"], state["v"], state["tmp"], state["step"], lr)
         self._decay(w, lr)
         w -= state["step"]
@@ -180,23 +180,25 @@ class Adam(Optimizer):
             w, g = _flat.flat_buffer(params), _flat.flat_buffer(grads)
             ok = w is not None and g is not None and w.dtype == g.dtype
             self._flat_arrays, self._flat_pair = arrays, ((w, g) if ok else None)
+            if ok:
+                self._flat_state(params, w.dtype)  # moment buffers for this layout
         return self._flat_pair
 
     def _flat_state(self, params, dtype) -> dict:
-        """Flat moment and scratch buffers for this layout; ``state[key]`` holds views of them."""
+        """Flat moment and scratch buffers for this layout (``self._flat``); ``state[key]``
+        holds views of them. Called when the parameter arrays change, not on every step."""
         layout = tuple((key, w.shape) for key, w in params.items())
         if getattr(self, "_layout", None) != (layout, dtype):
             size = sum(w.size for w in params.values())
             flat = {name: np.zeros(size, dtype=dtype) for name in self.SLOTS}
-            offset = 0
-            for key, w in params.items():
-                views = {name: flat[name][offset:offset + w.size].reshape(w.shape)
-                         for name in self.SLOTS}
+            pieces = {name: _flat.views(flat[name], [w.shape for w in params.values()])
+                      for name in self.SLOTS}
+            for i, (key, w) in enumerate(params.items()):
+                views = {name: pieces[name][i] for name in self.SLOTS}
                 for name, old in self.state.get(key, {}).items():
                     if name in views and old.shape == w.shape:
                         views[name][...] = old  # keep moments across a layout change
                 self.state[key] = views
-                offset += w.size
             self._layout, self._flat = (layout, dtype), flat
         return self._flat
 
