@@ -171,6 +171,10 @@ class Adam(Optimizer):
         self._decay(w, lr)
         w -= state["step"]
 
+    def reset(self) -> None:
+        super().reset()
+        self._flat_arrays, self._layout = (), None  # fresh (zero) flat moments on the next step
+
     def _flat_buffers(self, params, grads):
         """(flat params, flat grads), or None; the answer is kept while the arrays stay the same
         objects, so the check costs nothing on later steps."""

@@ -135,3 +135,21 @@ def test_mixed_precision_params_use_the_loop():
     assert opt._flat_pair is None
     assert params["a"].dtype == np.float32 and params["b"].dtype == np.float64
     np.testing.assert_allclose(params["b"], 1 - 0.1, rtol=1e-6)  # first Adam step = lr * sign(g)
+
+
+def test_reset_forgets_the_flat_moments():
+    params, grads = problem(np.float32, np.random.default_rng(2))
+    used, fresh = flat_dict(params), flat_dict(params)
+    g = flat_dict(grads[0])
+    opt = optim.Adam(0.01)
+    for _ in range(3):
+        opt.step(used, g)
+    for key in params:
+        np.copyto(used[key], params[key])
+    opt.reset()
+    new = optim.Adam(0.01)
+    for _ in range(3):
+        opt.step(used, g)
+        new.step(fresh, g)
+    for key in params:
+        np.testing.assert_array_equal(used[key], fresh[key])
