@@ -49,14 +49,37 @@ class Optimizer:
                 raise ValueError(f"{where} expected params[{key!r}] to be a float ndarray "
                                  f"(updated in place), got {type(w).__name__}"
                                  f"{'' if not isinstance(w, np.ndarray) else ' ' + str(w.dtype)}")
-            g = float_array(grads[key], where, f"grads[{key!r}]")
+            g = float_array(grads[key], where, f"grads[{key!r}]", finite=False)
             if g.shape != w.shape:
                 raise ValueError(f"{where} expected grads[{key!r}] of shape {w.shape}, "
                                  f"got {g.shape}")
             checked[key] = g.astype(w.dtype, copy=False)
+        # A NaN or inf gradient is refused before anything changes. A model's gradients that
+        # tile one flat buffer are checked in one pass; the message names the key either way.
+        flat = self._flat_buffers(params, checked)
+        if flat is None or not np.isfinite(flat[1]).all():
+            for key, g in checked.items():
+                float_array(g, where, f"grads[{key!r}]")
         lr = self.current_lr()
         self.t += 1
         self._apply(params, checked, lr)
+
+    def _flat_buffers(self, params: dict, grads: dict):
+        """(flat params, flat grads) when each dict's arrays tile one flat buffer, as
+        ``Sequential``'s do (see ``_flat``), else None. The answer is kept while the arrays stay
+        the same objects, so the check costs nothing on later steps."""
+        arrays = (*params.values(), *grads.values())
+        cached = getattr(self, "_flat_arrays", ())
+        if len(cached) != len(arrays) or any(a is not b for a, b in zip(arrays, cached, strict=True)):
+            w, g = _flat.flat_buffer(params), _flat.flat_buffer(grads)
+            ok = w is not None and g is not None and w.dtype == g.dtype
+            self._flat_arrays, self._flat_pair = arrays, ((w, g) if ok else None)
+            if ok:
+                self._new_layout(params, w.dtype)
+        return self._flat_pair
+
+    def _new_layout(self, params: dict, dtype) -> None:
+        """Called when the flat parameter layout changes; Adam lays out its moments here."""
 
     def _apply(self, params: dict, grads: dict, lr: float) -> None:
         """One update of every parameter; subclasses may fuse the loop (see Adam)."""
@@ -75,6 +98,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget all state (velocities, moments, step count)."""
         self.t, self.state = 0, {}
+        self._flat_arrays = ()  # look at the layout afresh on the next step
 
 
 class SGD(Optimizer):
@@ -173,22 +197,9 @@ class Adam(Optimizer):
 
     def reset(self) -> None:
         super().reset()
-        self._flat_arrays, self._layout = (), None  # fresh (zero) flat moments on the next step
+        self._layout = None  # fresh (zero) flat moments on the next step
 
-    def _flat_buffers(self, params, grads):
-        """(flat params, flat grads), or None; the answer is kept while the arrays stay the same
-        objects, so the check costs nothing on later steps."""
-        arrays = (*params.values(), *grads.values())
-        cached = getattr(self, "_flat_arrays", ())
-        if len(cached) != len(arrays) or any(a is not b for a, b in zip(arrays, cached, strict=True)):
-            w, g = _flat.flat_buffer(params), _flat.flat_buffer(grads)
-            ok = w is not None and g is not None and w.dtype == g.dtype
-            self._flat_arrays, self._flat_pair = arrays, ((w, g) if ok else None)
-            if ok:
-                self._flat_state(params, w.dtype)  # moment buffers for this layout
-        return self._flat_pair
-
-    def _flat_state(self, params, dtype) -> dict:
+    def _new_layout(self, params, dtype) -> None:
         """Flat moment and scratch buffers for this layout (``self._flat``); ``state[key]``
         holds views of them. Called when the parameter arrays change, not on every step."""
         layout = tuple((key, w.shape) for key, w in params.items())
@@ -204,7 +215,6 @@ class Adam(Optimizer):
                         views[name][...] = old  # keep moments across a layout change
                 self.state[key] = views
             self._layout, self._flat = (layout, dtype), flat
-        return self._flat
 
     def _update(self, w, g, state, lr):
         m, v, tmp, step = (self._slot(state, name, w) for name in self.SLOTS)

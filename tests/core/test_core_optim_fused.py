@@ -153,3 +153,25 @@ def test_reset_forgets_the_flat_moments():
         new.step(fresh, g)
     for key in params:
         np.testing.assert_array_equal(used[key], fresh[key])
+
+
+@pytest.mark.parametrize("make", [lambda: optim.Adam(0.01), lambda: optim.SGD(0.1, momentum=0.9),
+                                  optim.RMSprop])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_gradient_in_a_flat_buffer_is_refused_by_name(make, bad):
+    """Flat gradients are checked in one pass: the error must still name the key that holds the
+    NaN/inf, and no parameter, moment or step count may change."""
+    opt = make()
+    params, grads = problem(np.float32, np.random.default_rng(3))
+    params, good, bad_grads = flat_dict(params), flat_dict(grads[0]), flat_dict(grads[1])
+    opt.step(params, good)  # the optimizer has seen this layout once
+    before = {k: v.copy() for k, v in params.items()}
+    state = {k: {n: a.copy() for n, a in s.items()} for k, s in opt.state.items()}
+    bad_grads["2.W"][1, 2] = bad
+    with pytest.raises(ValueError, match=r"expected finite grads\['2\.W'\], got 1 NaN"):
+        opt.step(params, bad_grads)
+    assert opt.t == 1
+    for k in SHAPES:
+        np.testing.assert_array_equal(params[k], before[k])
+        for name, a in opt.state.get(k, {}).items():
+            np.testing.assert_array_equal(a, state[k][name])
