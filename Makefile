@@ -17,6 +17,18 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
+# Reproducible numerics. NumPy picks its SIMD loops, and OpenBLAS its GEMM kernel, for the CPU it
+# runs on, and AVX-512 kernels round differently from AVX2 ones: a chaotic training run can then
+# end elsewhere and stored outputs made on one machine fail on the other. The stored outputs are
+# the notebooks' tests, so the targets that execute notebooks run every x86-64 CPU at the AVX2
+# (x86-64-v3) level, where the outputs were made; `make bench` measures the machine as it is. An
+# OPENBLAS_CORETYPE that the environment sets is kept (`?=`).
+ifeq ($(shell uname -m),x86_64)
+REPRODUCIBLE_TARGETS := test test-fast test-latest book
+$(REPRODUCIBLE_TARGETS): export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
+$(REPRODUCIBLE_TARGETS): export OPENBLAS_CORETYPE ?= Haswell
+endif
+
 PYTEST_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 NOTEBOOK_DIRS := $(wildcard book solutions exercises)
