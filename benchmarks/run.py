@@ -11,13 +11,17 @@ Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
     ``model.fit`` and its defaults (``jit_compile="auto"``, which means no XLA on a CPU).
 (b) The NumPy MLP's FLOP rate divided by the float32 GEMM rate of ``np.matmul`` measured in the
     same run on exactly the GEMMs one training epoch performs (same shapes, same transposed
-    views, same count), i.e. GEMM-only epoch time / training epoch time.  FLOPs per step: 2*m*k*n for every GEMM: the forward pass, dW = x^T dy for every
-    layer, dx = dy W^T for every layer but the first (``mlp`` skips that one; nothing uses it).
+    views, same count), i.e. GEMM-only epoch time / training epoch time.  FLOPs per step:
+    2*m*k*n for every GEMM: the forward pass, dW = x^T dy for every layer, dx = dy W^T for every
+    layer but the first (``mlp`` skips that one; nothing uses it).
     Elementwise work (bias, ReLU, softmax, Adam) is not counted, so 1.0 is the bound.
 
 Each throughput is the best of several timed epochs (the best epoch is the one least disturbed
-by other processes); the contenders take turns in blocks of epochs (see ``measure``).  NumPy is timed with 1 and with 2 BLAS threads and the faster is
-reported; the GEMM rate uses the same thread count.  Timings are not tests.
+by other processes); the contenders take turns in blocks of epochs (see ``measure``).  NumPy is
+timed with 1 and with 2 BLAS threads and the faster is reported; the GEMM rate uses the same
+thread count.  A third contender, ``BareRun``, trains the same model with the checks and the
+layer structure stripped away ("bare" columns): the most NumPy itself allows here, so the gap
+to it is what the library's checks and structure cost.  Timings are not tests.
 """
 
 from __future__ import annotations
@@ -110,6 +114,51 @@ class NumpyRun:
         return time.perf_counter() - t0
 
 
+class BareRun(NumpyRun):
+    """The ceiling for NumPy: the same MLP, data order and Adam arithmetic (the library's
+    ``_adam_step`` on the same flat buffers) in one loop with every check, the accuracy count,
+    the layer objects and the per-layer temporaries removed; ReLU works in place. Not code to
+    learn from: the gap between it and ``NumpyRun`` is what the library's structure costs."""
+
+    def __init__(self, sizes, batch, X, y):
+        super().__init__(sizes, batch, X, y)
+        dense = [lay for lay in self.model.layers if isinstance(lay, layers.Dense)]
+        self.dense = [(d.params["W"], d.params["b"], d.grads["W"], d.grads["b"]) for d in dense]
+        self.opt._flat_buffers(self.model.params(), self.model.grads())  # flat moments, no step
+
+    def epoch_seconds(self) -> float:
+        t0 = time.perf_counter()
+        X, y, opt, last = self.X, self.y, self.opt, len(self.dense) - 1
+        (w, g), s = opt._flat_pair, opt._flat
+        order = self.rng.permutation(len(X))
+        for start in range(0, len(X), self.batch):
+            rows = order[start:start + self.batch]
+            h, yb = X[rows], y[rows]
+            inputs, masks = [], []
+            for i, (W, b, _, _) in enumerate(self.dense):
+                inputs.append(h)
+                h = h @ W
+                h += b
+                if i < last:
+                    masks.append(h > 0)
+                    h *= masks[-1]
+            e = np.exp(h - h.max(axis=1, keepdims=True))  # d(softmax cross-entropy)/d logits
+            d = e / e.sum(axis=1, keepdims=True)
+            d[np.arange(len(yb)), yb] -= 1
+            d /= len(yb)
+            for i in range(last, -1, -1):
+                W, _, dW, db = self.dense[i]
+                np.matmul(inputs[i].T, d, out=dW)
+                np.add.reduce(d, axis=0, out=db)
+                if i:
+                    d = d @ W.T
+                    d *= masks[i - 1]
+            opt.t += 1
+            opt._adam_step(g, s["m"], s["v"], s["tmp"], s["step"], opt.lr)
+            w -= s["step"]
+        return time.perf_counter() - t0
+
+
 class KerasRun:
     """The same MLP in Keras, trained with ``model.fit``; the epoch is timed by a callback."""
 
@@ -152,6 +201,7 @@ def measure(sizes, batch):
     runs = {"keras": KerasRun(sizes, batch, X, y)}
     for threads in (1, 2):
         runs[f"numpy{threads}"] = NumpyRun(sizes, batch, X, y)
+        runs[f"bare{threads}"] = BareRun(sizes, batch, X, y)
         runs[f"gemm{threads}"] = GemmRun(sizes, batch)
     best = {}
     for _ in range(ROUNDS):
@@ -177,7 +227,7 @@ def main() -> None:
           f"load average before: {os.getloadavg()[0]:.2f}\n")
     head = (f"{'model':22} {'batch':>5} {'NumPy/s':>9} {'thr':>3} {'Keras/s':>9} "
             f"{'(a) NumPy/Keras':>15} {'goal':>5} {'GFLOP/s':>8} {'GEMM GF/s':>9} "
-            f"{'(b) ratio':>9}")
+            f"{'(b) ratio':>9} {'bare (a)':>8} {'bare (b)':>8}")
     print(head)
     print("-" * len(head))
     results = []
@@ -194,19 +244,24 @@ def main() -> None:
         ratio_b_other = best[f"gemm{other}"] / best[f"numpy{other}"]
         goal = GOALS[name.split()[0]]
         ratio_a, ratio_b = np_rate / k_rate, gflops / gemm_gflops
-        results.append((name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other))
+        bare = best[f"bare{threads}"]  # the ceiling, at the same BLAS thread count
+        bare_a, bare_b = best["keras"] / bare, best[f"gemm{threads}"] / bare
+        results.append((name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other, bare_a, bare_b))
         print(f"{name:22} {batch:5d} {np_rate:9.0f} {threads:3d} {k_rate:9.0f} "
-              f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.3f}",
-              flush=True)
+              f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.3f} "
+              f"{bare_a:8.2f} {bare_b:8.3f}", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     print("\n(a) goals: >= 5 (small MLP), >= 1.5 (MNIST-size MLP);  "
           f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512)")
-    for name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other in results:
+    print("  'bare': the same training with no checks, no layer objects, ReLU in place (BareRun),"
+          " the most NumPy reaches here")
+    for name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other, bare_a, bare_b in results:
         ok_a = "met" if ratio_a >= goal else "NOT met"
         line = f"  {name}, batch {batch}: (a) {ratio_a:.3f} {ok_a}"
         if name.startswith("MNIST") and batch == 512:
             line += (f"; (b) {ratio_b:.3f} {'met' if ratio_b >= GOALS['gemm'] else 'NOT met'}"
-                     f" ({threads} BLAS thread(s); with {3 - threads}: {ratio_b_other:.3f})")
+                     f" ({threads} BLAS thread(s); with {3 - threads}: {ratio_b_other:.3f});"
+                     f" bare loop: (a) {bare_a:.3f}, (b) {bare_b:.3f}")
         print(line)
 
 
