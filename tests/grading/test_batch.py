@@ -209,3 +209,47 @@ def test_private_cases_and_fresh_seeds(tmp_path):
     a = grade_all(tmp_path / "subs", tmp_path / "o3", log=lambda *x: None)[0]["seed"]
     b = grade_all(tmp_path / "subs", tmp_path / "o4", log=lambda *x: None)[0]["seed"]
     assert a != b
+
+
+def _private_package(tmp_path, name, patch=None):
+    """A copy of dlbook_utils in a directory only root can enter, and a python that grades from
+    it: what a checkout in a private (0700) directory looks like to the child once it has dropped
+    to ``nobody``."""
+    import shutil
+    import sys
+
+    import dlbook_utils
+
+    private = tmp_path / name / "checkout"
+    private.mkdir(parents=True)
+    os.chmod(private.parent, 0o700)
+    shutil.copytree(os.path.dirname(dlbook_utils.__file__), private / "dlbook_utils")
+    if patch:
+        runner = private / "dlbook_utils" / "grading" / "runner.py"
+        text = runner.read_text()
+        assert patch[0] in text
+        runner.write_text(text.replace(*patch))
+    python = tmp_path / name / "python"
+    # run_child calls `python -I -B -m ...`; -I would ignore PYTHONPATH, so the wrapper drops it.
+    python.write_text(f'#!/bin/sh\nshift\nPYTHONPATH="{private}" exec "{sys.executable}" "$@"\n')
+    python.chmod(0o700)
+    return python
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop only happens when run as root")
+@pytest.mark.parametrize("planted", [False, True])
+def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
+    """Everything check() imports must be loaded before the drop to nobody; the planted variant
+    leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail."""
+    import sys
+
+    lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
+    patch = (lazy, ")") if planted else None
+    monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, "py", patch)))
+    edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
+    rep = _grade(tmp_path / "subs", tmp_path / "out")["sol/ch05_optimizers"]
+    if planted:
+        assert rep["total"] == 0
+        assert "No module named 'dlbook_utils.grading.feedback'" in json.dumps(rep)
+    else:
+        assert rep["total"] == rep["max"] == 6, json.dumps(rep)[:2000]
