@@ -5,6 +5,7 @@ GEMMs alone (``GemmRun``). Timings are not tested; what each contender computes 
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def bench():
+def _load_bench():
     spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load_bench()
+
+
+def test_importing_the_bench_leaves_the_environment_alone():
+    """Notebook kernels started later by the same test worker inherit os.environ: the bench's
+    TF settings (oneDNN on) must only be made when it runs."""
+    def tf_settings():
+        return {k: v for k, v in os.environ.items() if k.startswith("TF_")}
+
+    before = tf_settings()
+    _load_bench()
+    assert tf_settings() == before
 
 
 def _data(d_in, n=600, seed=3):
