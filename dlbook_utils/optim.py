@@ -186,7 +186,7 @@ class Adam(Optimizer):
         this, see ``_flat``), one pass over the buffers updates every parameter: a dozen NumPy
         calls per step instead of a dozen per parameter. Per-key ``state`` entries are views into
         flat moment buffers. The arithmetic is the same, so results are bit-identical."""
-        flat = self._flat_buffers(params, grads)
+        flat = self._flat_pair  # what step() just found for these dicts (_flat_buffers)
         if flat is None or type(self)._update is not Adam._update:  # e.g. a subclass's own rule
             return super()._apply(params, grads, lr)
         w, g = flat
