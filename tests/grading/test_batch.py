@@ -4,10 +4,13 @@ named, hostile submissions scored 0 without crashing or hanging the grader."""
 import csv
 import json
 import os
+import shutil
+import sys
 import time
 
 import pytest
 
+import dlbook_utils
 from dlbook_utils.grading.batch import grade_all
 
 from .helpers import CHAPTERS, EXERCISES, SOLUTIONS, edited
@@ -211,16 +214,11 @@ def test_private_cases_and_fresh_seeds(tmp_path):
     assert a != b
 
 
-def _private_package(tmp_path, name, patch=None):
+def _private_package(tmp_path, patch=None):
     """A copy of dlbook_utils in a directory only root can enter, and a python that grades from
     it: what a checkout in a private (0700) directory looks like to the child once it has dropped
     to ``nobody``."""
-    import shutil
-    import sys
-
-    import dlbook_utils
-
-    private = tmp_path / name / "checkout"
+    private = tmp_path / "private" / "checkout"
     private.mkdir(parents=True)
     os.chmod(private.parent, 0o700)
     shutil.copytree(os.path.dirname(dlbook_utils.__file__), private / "dlbook_utils")
@@ -229,7 +227,7 @@ def _private_package(tmp_path, name, patch=None):
         text = runner.read_text()
         assert patch[0] in text
         runner.write_text(text.replace(*patch))
-    python = tmp_path / name / "python"
+    python = tmp_path / "private" / "python"
     # run_child calls `python -I -B -m ...`; -I would ignore PYTHONPATH, so the wrapper drops it.
     python.write_text(f'#!/bin/sh\nshift\nPYTHONPATH="{private}" exec "{sys.executable}" "$@"\n')
     python.chmod(0o700)
@@ -241,11 +239,9 @@ def _private_package(tmp_path, name, patch=None):
 def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
     """Everything check() imports must be loaded before the drop to nobody; the planted variant
     leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail."""
-    import sys
-
     lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
     patch = (lazy, ")") if planted else None
-    monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, "py", patch)))
+    monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, patch)))
     edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
     rep = _grade(tmp_path / "subs", tmp_path / "out")["sol/ch05_optimizers"]
     if planted:
