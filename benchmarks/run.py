@@ -129,9 +129,10 @@ class BareRun(NumpyRun):
         X, y, opt, last = self.X, self.y, self.opt, len(self.dense) - 1
         (w, g), s = opt._flat_pair, opt._flat
         order = self.rng.permutation(len(X))
+        batch = np.empty((self.batch, X.shape[1]), X.dtype)  # reused, as in fit
         for start in range(0, len(X), self.batch):
             rows = order[start:start + self.batch]
-            h, yb = X[rows], y[rows]
+            h, yb = np.take(X, rows, axis=0, out=batch[:len(rows)], mode="clip"), y[rows]
             inputs, masks = [], []
             for i, (W, b, _, _) in enumerate(self.dense):
                 inputs.append(h)

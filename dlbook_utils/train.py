@@ -158,7 +158,9 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
     """Train ``model`` by mini-batch gradient descent; return a :class:`History`.
 
     X (n, ...), y (n,) integer labels or (n, d) targets.  Each epoch visits the rows in a new
-    order drawn from ``rng``; the last batch may be smaller.  ``val=(X_val, y_val)`` adds
+    order drawn from ``rng``; the last batch may be smaller.  Every batch is gathered into the
+    same buffer, so a model may use its input until ``backward`` returns (layers cache it for
+    the backward pass) but must copy it to keep it longer.  ``val=(X_val, y_val)`` adds
     ``val_loss`` / ``val_acc``.  ``regularizer`` is ``W -> (penalty, grad)`` applied to every
     weight matrix (keys ending in ".W"), e.g. ``lambda W: l2(W, 1e-4)``, or a whole-model
     ``regularizers.WeightPenalty``.  ``patience`` enables early stopping on ``val_loss``: stop
@@ -183,6 +185,7 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
 
     hist = History()
     n = len(X)
+    batch = np.empty((min(batch_size, n), *X.shape[1:]), X.dtype)  # reused by every step
     best, best_params, waited = np.inf, None, 0
     bar = tqdm(range(epochs), desc="epochs", leave=False, disable=not progress)
     for epoch in bar:
@@ -191,9 +194,13 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
         total, correct = 0.0, 0
         for start in range(0, n, batch_size):
             # Gather each batch when it is needed: it is still in cache for the first matmul,
-            # which makes this cheaper than shuffling all of X at the start of the epoch.
+            # which makes this cheaper than shuffling all of X at the start of the epoch. It
+            # goes into the same buffer every step: a fresh array per step makes the C allocator
+            # hand pages back to the OS and fault them in again (~3000 page faults per epoch at
+            # MNIST size). mode="clip" skips take's buffered bounds check: rows are in range.
             rows = order[start:start + batch_size]
-            xb, yb = X[rows], y[rows]
+            xb = np.take(X, rows, axis=0, out=batch[:len(rows)], mode="clip")
+            yb = y[rows]
             out = model.forward(xb)
             value, grad = loss(out, yb)
             model.backward(grad)

@@ -73,8 +73,10 @@ def test_every_row_once_per_epoch_in_a_new_order_and_step_count():
     assert opt.t == 3 * 4  # ceil(50 / 16) = 4 batches per epoch
     assert [len(b) for b in spy.batches[:4]] == [16, 16, 16, 2]
     epochs = [np.concatenate(spy.batches[4 * e:4 * e + 4])[:, 0] for e in range(3)]
-    for ids in epochs:
+    for e, ids in enumerate(epochs):
         assert sorted(ids) == list(range(50))  # each row exactly once
+        seen = np.concatenate(spy.batches[4 * e:4 * e + 4])
+        np.testing.assert_array_equal(seen, X[ids.astype(int)])  # whole rows, not just ids
     assert not np.array_equal(epochs[0], epochs[1])  # reshuffled every epoch
     assert not np.array_equal(epochs[0], np.arange(50))
 
