@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from dlbook_utils import layers, losses, optim, train  # noqa: E402
 
 N_SAMPLES = 16_384
-ROUNDS, BLOCK = 3, 3  # 3 rounds of (1 warm-up + 3 timed epochs) per contender
+ROUNDS, BLOCK = 5, 3  # 5 rounds of (1 warm-up + 3 timed epochs) per contender
 CONFIGS = [  # (name, layer sizes, batch size)
     ("small 64-64-10", [64, 64, 10], 64),
     ("small 64-64-10", [64, 64, 10], 512),
