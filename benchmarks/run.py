@@ -17,9 +17,9 @@ Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
     Elementwise work (bias, ReLU, softmax, Adam) is not counted, so 1.0 is the bound.
 
 Each throughput is the best of several timed epochs (the best epoch is the one least disturbed
-by other processes); the contenders take turns in blocks of epochs (see ``measure``).  NumPy is
-timed with 1 and with 2 BLAS threads and the faster is reported; the GEMM rate uses the same
-thread count.  A third contender, ``BareRun``, trains the same model with the checks and the
+by other processes); NumPy, bare and GEMM-only take turns epoch by epoch, so the ratios
+compare epochs run under the same machine load (see ``measure``).  NumPy is timed with 1 and
+with 2 BLAS threads and the faster is reported; the GEMM rate uses the same thread count.  A third contender, ``BareRun``, trains the same model with the checks and the
 layer structure stripped away ("bare" columns): the most NumPy itself allows here, so the gap
 to it is what the library's checks and structure cost.  Timings are not tests.
 """
@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from dlbook_utils import layers, losses, optim, train  # noqa: E402
 
 N_SAMPLES = 16_384
-ROUNDS, BLOCK = 5, 3  # 5 rounds of (1 warm-up + 3 timed epochs) per contender
+ROUNDS, BLOCK = 5, 3  # 5 rounds of (1 warm-up + 3 timed epochs) per contender (see measure)
 CONFIGS = [  # (name, layer sizes, batch size)
     ("small 64-64-10", [64, 64, 10], 64),
     ("small 64-64-10", [64, 64, 10], 512),
@@ -190,25 +190,36 @@ class KerasRun:
 
 
 def measure(sizes, batch):
-    """Best epoch times {name: seconds}: Keras, NumPy and GEMM-only with 1 and 2 BLAS threads.
+    """Best epoch times {name: seconds}: Keras, and NumPy, bare and GEMM-only with 1 and 2 BLAS
+    threads.
 
-    The contenders run in blocks of ``BLOCK`` epochs, taking turns for ``ROUNDS`` rounds, so a
-    change of load from other processes hits all of them; the first epoch of every block is
-    discarded (it wakes the thread pools of the library that just got the CPU back).
+    This host's speed changes by up to a third for seconds at a time (other tenants), so the
+    contenders whose times form a ratio take turns epoch by epoch: at each BLAS thread count,
+    NumPy, bare and GEMM-only run one epoch each, ``BLOCK`` times over, and so meet the same
+    machine states. Keras runs in blocks of ``BLOCK`` epochs between them. Every block starts
+    with one untimed epoch per contender (it wakes the thread pools of the library that just
+    got the CPU back). ``ROUNDS`` rounds of this; the best epoch of each contender counts.
     """
     X, y = make_data(sizes[0])
-    runs = {"keras": KerasRun(sizes, batch, X, y)}
-    for threads in (1, 2):
-        runs[f"numpy{threads}"] = NumpyRun(sizes, batch, X, y)
-        runs[f"bare{threads}"] = BareRun(sizes, batch, X, y)
-        runs[f"gemm{threads}"] = GemmRun(sizes, batch)
+    keras = KerasRun(sizes, batch, X, y)
+    numpy_side = {threads: {"numpy": NumpyRun(sizes, batch, X, y),
+                            "bare": BareRun(sizes, batch, X, y),
+                            "gemm": GemmRun(sizes, batch)} for threads in (1, 2)}
     best = {}
+
+    def keep(name, seconds):
+        best[name] = min(best.get(name, np.inf), seconds)
+
     for _ in range(ROUNDS):
-        for name, run in runs.items():
-            threads = int(name[-1]) if name[-1].isdigit() else None
+        for seconds in [keras.epoch_seconds() for _ in range(BLOCK + 1)][1:]:
+            keep("keras", seconds)
+        for threads, runs in numpy_side.items():
             with threadpool_limits(threads, user_api="blas"):
-                times = [run.epoch_seconds() for _ in range(BLOCK + 1)][1:]
-            best[name] = min(best.get(name, np.inf), *times)
+                for run in runs.values():
+                    run.epoch_seconds()
+                for _ in range(BLOCK):
+                    for name, run in runs.items():
+                        keep(f"{name}{threads}", run.epoch_seconds())
     return best
 
 
