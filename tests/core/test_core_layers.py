@@ -204,3 +204,36 @@ def test_a_nested_sequential_trains_like_the_flat_one():
     assert not drop.training  # eval() reaches the layers of a nested Sequential
     model.train()
     assert drop.training
+
+
+def test_an_in_place_relu_overwrites_its_input_and_matches_the_plain_one():
+    rng = np.random.default_rng(7)
+    z, dy = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
+    plain, inplace = layers.ReLU(), layers.ReLU(inplace=True)
+    expected, z_before = plain.forward(z), z.copy()
+    y = inplace.forward(z)
+    assert np.shares_memory(y, z) and not np.shares_memory(expected, z_before)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(inplace.backward(dy), plain.backward(dy))
+    np.testing.assert_array_equal(plain.forward(z_before), expected)  # the plain one leaves z
+    assert (repr(plain), repr(inplace)) == ("ReLU()", "ReLU(inplace=True)")
+
+
+def test_mlp_relus_work_in_place_and_train_exactly_like_plain_ones():
+    from dlbook_utils import losses, optim, train
+
+    sizes, data_rng = [6, 16, 16, 3], np.random.default_rng(8)
+    X = data_rng.standard_normal((40, 6)).astype(np.float32)
+    y = data_rng.integers(0, 3, 40)
+    fast = layers.mlp(sizes, rng=np.random.default_rng(9), dtype=np.float32)
+    r = np.random.default_rng(9)
+    plain = layers.Sequential(
+        [layers.Dense(6, 16, rng=r, dtype=np.float32), layers.ReLU(),
+         layers.Dense(16, 16, rng=r, dtype=np.float32), layers.ReLU(),
+         layers.Dense(16, 3, rng=r, dtype=np.float32)], need_input_grad=False)
+    assert [lay.inplace for lay in fast.layers if isinstance(lay, layers.ReLU)] == [True, True]
+    for model in (fast, plain):
+        train.fit(model, losses.softmax_cross_entropy, optim.Adam(1e-2), X, y, epochs=3,
+                  batch_size=8, rng=np.random.default_rng(10), progress=False)
+    for key, w in plain.params().items():
+        np.testing.assert_array_equal(fast.params()[key], w)

@@ -21,11 +21,12 @@ class Spy:
     """Wraps a model and records every training batch it sees."""
 
     def __init__(self, model):
-        self.model, self.batches, self.dtypes = model, [], []
+        self.model, self.batches, self.dtypes, self.addresses = model, [], [], []
 
     def forward(self, x):
         if getattr(self.model, "training", True):
             self.batches.append(x.copy())
+            self.addresses.append(x.__array_interface__["data"][0])
         self.dtypes.append(x.dtype)
         return self.model.forward(x)
 
@@ -79,6 +80,16 @@ def test_every_row_once_per_epoch_in_a_new_order_and_step_count():
         np.testing.assert_array_equal(seen, X[ids.astype(int)])  # whole rows, not just ids
     assert not np.array_equal(epochs[0], epochs[1])  # reshuffled every epoch
     assert not np.array_equal(epochs[0], np.arange(50))
+
+
+def test_every_batch_is_gathered_into_one_buffer():
+    # As fit's docstring promises (a fresh array per step costs page faults, see fit).
+    rng = np.random.default_rng(3)
+    X, y = blobs(rng, n=50)
+    spy = Spy(small_clf(rng))
+    train.fit(spy, losses.softmax_cross_entropy, optim.SGD(1e-3), X, y, epochs=2,
+              batch_size=16, rng=rng, progress=False)
+    assert len(spy.addresses) == 8 and len(set(spy.addresses)) == 1
 
 
 def test_float32_end_to_end():
