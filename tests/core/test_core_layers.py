@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlbook_utils import gradcheck, layers
+from dlbook_utils import gradcheck, layers, losses, optim, train
 
 
 def test_he_and_glorot_initialisation_statistics():
@@ -220,8 +220,6 @@ def test_an_in_place_relu_overwrites_its_input_and_matches_the_plain_one():
 
 
 def test_mlp_relus_work_in_place_and_train_exactly_like_plain_ones():
-    from dlbook_utils import losses, optim, train
-
     sizes, data_rng = [6, 16, 16, 3], np.random.default_rng(8)
     X = data_rng.standard_normal((40, 6)).astype(np.float32)
     y = data_rng.integers(0, 3, 40)
