@@ -19,9 +19,10 @@ Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
 Each throughput is the best of several timed epochs (the best epoch is the one least disturbed
 by other processes); NumPy, bare and GEMM-only take turns epoch by epoch, so the ratios
 compare epochs run under the same machine load (see ``measure``).  NumPy is timed with 1 and
-with 2 BLAS threads and the faster is reported; the GEMM rate uses the same thread count.  A third contender, ``BareRun``, trains the same model with the checks and the
-layer structure stripped away ("bare" columns): the most NumPy itself allows here, so the gap
-to it is what the library's checks and structure cost.  Timings are not tests.
+with 2 BLAS threads and the faster is reported; the GEMM rate uses the same thread count.  A
+third contender, ``BareRun``, trains the same model with the checks and the layer structure
+stripped away ("bare" columns): the most NumPy itself allows here, so the gap to it is what
+the library's checks and structure cost.  Timings are not tests.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class BareRun(NumpyRun):
     """The ceiling for NumPy: the same MLP, data order and Adam arithmetic (the library's
     ``_adam_step`` on the same flat buffers) in one loop with every check, the accuracy count,
     the loss value, the layer objects and the per-layer temporaries removed (its ReLU backward
-    works in place too). Not code to learn from: the gap between it and ``NumpyRun`` is what the library's structure costs."""
+    works in place too). Not code to learn from: the gap between it and ``NumpyRun`` is what
+    the library's structure costs."""
 
     def __init__(self, sizes, batch, X, y):
         super().__init__(sizes, batch, X, y)
@@ -262,7 +264,8 @@ def main() -> None:
         ratio_a, ratio_b = np_rate / k_rate, gflops / gemm_gflops
         bare = best[f"bare{threads}"]  # the ceiling, at the same BLAS thread count
         bare_a, bare_b = best["keras"] / bare, best[f"gemm{threads}"] / bare
-        results.append((name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other, bare_a, bare_b))
+        results.append((name, batch, ratio_a, goal, ratio_b, threads, ratio_b_other,
+                        bare_a, bare_b))
         print(f"{name:22} {batch:5d} {np_rate:9.0f} {threads:3d} {k_rate:9.0f} "
               f"{ratio_a:15.2f} {goal:5.1f} {gflops:8.1f} {gemm_gflops:9.1f} {ratio_b:9.3f} "
               f"{bare_a:8.2f} {bare_b:8.3f}", flush=True)
