@@ -219,6 +219,23 @@ def test_an_in_place_relu_overwrites_its_input_and_matches_the_plain_one():
     assert (repr(plain), repr(inplace)) == ("ReLU()", "ReLU(inplace=True)")
 
 
+def test_an_in_place_relu_gives_plain_values_for_any_batch_shape_and_dtype_in_turn():
+    """One in-place ReLU fed batches of changing size, width and dtype (it keeps an array of
+    zeros for the fast loop) gives np.maximum(z, 0) bit for bit, NaN, infinities and the sign
+    of zero included."""
+    relu, rng = layers.ReLU(inplace=True), np.random.default_rng(11)
+    specials = np.array([-0.0, 0.0, -1.5, 2.0, np.inf, -np.inf, np.nan])
+    for shape, dtype in [((6, 5), np.float64), ((2, 5), np.float64), ((9, 5), np.float64),
+                         ((9, 5), np.float32), ((4, 3, 2), np.float32), ((), np.float64)]:
+        z = np.resize(specials, shape).astype(dtype)
+        z += rng.standard_normal(shape).astype(dtype) * (z == 2)  # some ordinary values too
+        expected = np.maximum(z, 0)
+        y = relu._apply(z)  # the values; forward would refuse the NaN and infinities
+        assert y.dtype == dtype and y.shape == shape and np.shares_memory(y, z)
+        np.testing.assert_array_equal(y, expected)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+
+
 def test_mlp_relus_work_in_place_and_train_exactly_like_plain_ones():
     sizes, data_rng = [6, 16, 16, 3], np.random.default_rng(8)
     X = data_rng.standard_normal((40, 6)).astype(np.float32)
