@@ -80,3 +80,25 @@ def test_gemm_run_performs_the_counted_gemms(bench):
     assert [out.shape for _, _, out in run.ops] == [(m, n) for m, _, n, _, _ in gemms]
     assert bench.flops_per_step(sizes, batch) == 2 * batch * (
         2 * (784 * 256 + 256 * 256 + 256 * 10) + 256 * 256 + 256 * 10)
+
+
+@pytest.mark.parametrize("sizes,batch", [([20, 16, 10], 64), ([30, 24, 16, 10], 128)])
+def test_the_naive_loop_trains_like_the_library(bench, sizes, batch):
+    """The straightforward loop computes the same training (same init, order and update), up to
+    float32 rounding of the differently ordered formulas."""
+    start, lib, naive = _train_both(bench.NaiveRun, bench.NumpyRun, sizes, batch)
+    assert lib.opt.t == naive.opt.t == 2 * -(-600 // batch)
+    for key, w in lib.model.params().items():
+        assert np.abs(w - start[key]).max() > 5e-3, key
+        np.testing.assert_allclose(naive.model.params()[key], w, rtol=0, atol=1e-6, err_msg=key)
+
+
+def test_the_comparison_catches_a_naive_loop_without_bias_correction(bench):
+    source = (ROOT / "benchmarks" / "run.py").read_text()
+    line = "alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)"
+    assert source.count(line) == 1
+    planted = {"__name__": "planted", "__file__": str(ROOT / "benchmarks" / "run.py")}
+    exec(compile(source.replace(line, "alpha = lr"), "planted_run.py", "exec"), planted)
+    _, lib, naive = _train_both(planted["NaiveRun"], bench.NumpyRun, [20, 16, 10], 64)
+    diff = max(np.abs(naive.model.params()[k] - w).max() for k, w in lib.model.params().items())
+    assert diff > 1e-4
