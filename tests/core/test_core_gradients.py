@@ -50,6 +50,22 @@ def test_softmax_is_a_distribution_and_shift_invariant(n, k, seed, shift):
     assert np.allclose(act.log_softmax(z), np.log(naive), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(64, 10), (512, 10), (100, 32), (512, 2), (63, 10), (64, 33)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_of_a_batch_of_short_rows_is_the_plain_formula_bit_for_bit(shape, dtype):
+    """For many short rows (a batch of logits) the row max comes from a transposed copy, which
+    is faster; the values must be exactly those of the plain z - z.max(axis=1)."""
+    z = (np.random.default_rng(shape[0]).standard_normal(shape) * 5).astype(dtype)
+    z[0, -1], z[1, 0] = z[0].max() + 1, z[1].max() + 1  # maxima in the last and first column
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    for axis in (1, -1):
+        log_p = act.log_softmax(z, axis=axis)
+        assert log_p.dtype == dtype
+        np.testing.assert_array_equal(log_p, shifted - np.log(e.sum(axis=1, keepdims=True)))
+        np.testing.assert_array_equal(act.softmax(z, axis=axis), e / e.sum(axis=1, keepdims=True))
+
+
 @FAST
 @given(n=dims, d=dims, seed=seeds)
 def test_mse_value_and_gradient(n, d, seed):
