@@ -109,6 +109,9 @@ class NumpyRun:
         self.opt = optim.Adam(1e-3, epsilon_hat=True)  # Keras's form of the update
         self.batch, self.X, self.y = batch, X, y
 
+    def dense_layers(self):
+        return [lay for lay in self.model.layers if isinstance(lay, layers.Dense)]
+
     def epoch_seconds(self) -> float:
         t0 = time.perf_counter()
         train.fit(self.model, losses.softmax_cross_entropy, self.opt, self.X, self.y, epochs=1,
@@ -125,8 +128,8 @@ class BareRun(NumpyRun):
 
     def __init__(self, sizes, batch, X, y):
         super().__init__(sizes, batch, X, y)
-        dense = [lay for lay in self.model.layers if isinstance(lay, layers.Dense)]
-        self.dense = [(d.params["W"], d.params["b"], d.grads["W"], d.grads["b"]) for d in dense]
+        self.dense = [(d.params["W"], d.params["b"], d.grads["W"], d.grads["b"])
+                      for d in self.dense_layers()]
         self.opt._flat_buffers(self.model.params(), self.model.grads())  # flat moments, no step
 
     def epoch_seconds(self) -> float:
@@ -172,7 +175,7 @@ class NaiveRun(NumpyRun):
 
     def __init__(self, sizes, batch, X, y):
         super().__init__(sizes, batch, X, y)
-        dense = [lay for lay in self.model.layers if isinstance(lay, layers.Dense)]
+        dense = self.dense_layers()
         self.Ws, self.bs = [d.params["W"] for d in dense], [d.params["b"] for d in dense]
         self.ms = [np.zeros_like(p) for p in self.Ws + self.bs]
         self.vs = [np.zeros_like(p) for p in self.Ws + self.bs]

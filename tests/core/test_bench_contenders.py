@@ -1,7 +1,8 @@
 """The benchmark's contenders must train the same model, or its ratios compare different work.
 
-``benchmarks/run.py`` times the library (``NumpyRun``), a stripped-down loop (``BareRun``) and the
-GEMMs alone (``GemmRun``). Timings are not tested; what each contender computes is.
+``benchmarks/run.py`` times the library (``NumpyRun``), a stripped-down loop (``BareRun``), a
+straightforward loop (``NaiveRun``) and the GEMMs alone (``GemmRun``). Timings are not tested;
+what each contender computes is.
 """
 
 import importlib.util
@@ -42,14 +43,27 @@ def _data(d_in, n=600, seed=3):
     return rng.random((n, d_in), dtype=np.float32), rng.integers(0, 10, n)
 
 
-def _train_both(bare_cls, lib_cls, sizes, batch, epochs=2):
+def _train_both(other_cls, lib_cls, sizes, batch, epochs=2):
     X, y = _data(sizes[0])
-    lib, bare = lib_cls(sizes, batch, X, y), bare_cls(sizes, batch, X, y)
+    lib, other = lib_cls(sizes, batch, X, y), other_cls(sizes, batch, X, y)
     start = {k: v.copy() for k, v in lib.model.params().items()}
     for _ in range(epochs):
         lib.epoch_seconds()
-        bare.epoch_seconds()
-    return start, lib, bare
+        other.epoch_seconds()
+    return start, lib, other
+
+
+def _planted(line, replacement):
+    """The bench module with one line of its source replaced (the line must occur once)."""
+    source = (ROOT / "benchmarks" / "run.py").read_text()
+    assert source.count(line) == 1
+    planted = {"__name__": "planted", "__file__": str(ROOT / "benchmarks" / "run.py")}
+    exec(compile(source.replace(line, replacement), "planted_run.py", "exec"), planted)
+    return planted
+
+
+def _max_diff(lib, other):
+    return max(np.abs(other.model.params()[k] - w).max() for k, w in lib.model.params().items())
 
 
 @pytest.mark.parametrize("sizes,batch", [([20, 16, 10], 64), ([30, 24, 16, 10], 128)])
@@ -63,13 +77,9 @@ def test_the_bare_loop_trains_like_the_library(bench, sizes, batch):
 
 
 def test_the_comparison_catches_a_bare_loop_without_the_relu_mask(bench):
-    source = (ROOT / "benchmarks" / "run.py").read_text()
-    assert source.count("d *= masks[i - 1]") == 1
-    planted = {"__name__": "planted", "__file__": str(ROOT / "benchmarks" / "run.py")}
-    exec(compile(source.replace("d *= masks[i - 1]", "pass"), "planted_run.py", "exec"), planted)
+    planted = _planted("d *= masks[i - 1]", "pass")
     _, lib, bare = _train_both(planted["BareRun"], bench.NumpyRun, [20, 16, 10], 64)
-    diff = max(np.abs(bare.model.params()[k] - w).max() for k, w in lib.model.params().items())
-    assert diff > 1e-4
+    assert _max_diff(lib, bare) > 1e-4
 
 
 def test_gemm_run_performs_the_counted_gemms(bench):
@@ -94,11 +104,6 @@ def test_the_naive_loop_trains_like_the_library(bench, sizes, batch):
 
 
 def test_the_comparison_catches_a_naive_loop_without_bias_correction(bench):
-    source = (ROOT / "benchmarks" / "run.py").read_text()
-    line = "alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)"
-    assert source.count(line) == 1
-    planted = {"__name__": "planted", "__file__": str(ROOT / "benchmarks" / "run.py")}
-    exec(compile(source.replace(line, "alpha = lr"), "planted_run.py", "exec"), planted)
+    planted = _planted("alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)", "alpha = lr")
     _, lib, naive = _train_both(planted["NaiveRun"], bench.NumpyRun, [20, 16, 10], 64)
-    diff = max(np.abs(naive.model.params()[k] - w).max() for k, w in lib.model.params().items())
-    assert diff > 1e-4
+    assert _max_diff(lib, naive) > 1e-4
