@@ -1,0 +1,384 @@
+"""The scalar autodiff engine ``dlbook_utils.autodiff.Value``: checked, and its checks checked.
+
+- hand-derived gradients of small formulas (independent of the code);
+- random expressions using every operation: backward against centred finite differences (seeded
+  programs and a Hypothesis property) and against ``tf.GradientTape`` in float64;
+- a chain of 10,000 nodes and one far deeper than Python's recursion limit;
+- planted bugs (a gradient overwritten instead of accumulated, tanh' = 1 - t, a forward-order
+  backward) that the finite-difference check must reject;
+- extreme and bad inputs.
+
+Tolerances (measured over the 30 seeded expressions): a correct engine agrees with finite
+differences to a relative error of 7e-11 (median; bound 1e-7 as in test_core_gradients, plus
+what a centred difference cannot resolve, see ``fd_mismatch``) and with TF's float64 gradients
+bit for bit in most cases, 9e-15 at worst (bound 1e-12); the planted bugs land at 1e-2 or above.
+"""
+
+import math
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from dlbook_utils import gradcheck
+from dlbook_utils.autodiff import Value, check_value_gradients, topological_order
+
+FD_TOL = 1e-7
+TF_TOL = 1e-12
+
+# ------------------------------------------------------------------ random expressions
+# A program is a list of instructions (op, i, j, k): apply op to values number i and j of the
+# pool (the inputs, then every result so far) and append the result. The same program runs on
+# Values and on TF tensors, through ``F``, the namespace of the functions of that backend.
+POWERS = (-1.5, -1.0, 0.5, 2.0, 3.0)
+OPS = {  # name: f(F, a, b, p); guarded so that every input is inside the function's domain
+    "add": lambda F, a, b, p: a + b,
+    "sub": lambda F, a, b, p: a - b,
+    "mul": lambda F, a, b, p: a * b,
+    "div": lambda F, a, b, p: a / (b * b + 1.0),
+    "pow": lambda F, a, b, p: (a * a + 0.5) ** p,
+    "radd": lambda F, a, b, p: 1.5 + a,
+    "rsub": lambda F, a, b, p: 2.0 - a,
+    "rmul": lambda F, a, b, p: -1.5 * a,
+    "rdiv": lambda F, a, b, p: 1.0 / (a * a + 1.0),
+    "neg": lambda F, a, b, p: -a,
+    "tanh": lambda F, a, b, p: F.tanh(a * 1.5),
+    "sigmoid": lambda F, a, b, p: F.sigmoid(a * 2.0),
+    "relu": lambda F, a, b, p: F.relu(a),
+    "exp": lambda F, a, b, p: F.exp(F.tanh(a) * 2.0),
+    "log": lambda F, a, b, p: F.log(a * a + 0.5),
+}
+# Looked up on each call (not Value.tanh captured once), so a planted method takes effect.
+VALUE_FUNCS = SimpleNamespace(tanh=lambda v: v.tanh(), sigmoid=lambda v: v.sigmoid(),
+                              relu=lambda v: v.relu(), exp=lambda v: v.exp(), log=lambda v: v.log())
+NODE_OPS = {"+", "-", "*", "/", "neg", "tanh", "sigmoid", "relu", "exp", "log"}
+
+
+def run(program, inputs, F=VALUE_FUNCS):
+    pool = list(inputs)
+    for op, i, j, k in program:
+        pool.append(OPS[op](F, pool[i % len(pool)], pool[j % len(pool)], POWERS[k % len(POWERS)]))
+    return pool[-1] + pool[-2]  # two results: more of the graph reaches the output
+
+
+def random_program(rng, n_inputs=3, length=12):
+    names = list(OPS)
+    program = []
+    for step in range(length):
+        size = n_inputs + step
+        recent = size - 1 - int(rng.integers(0, min(3, size)))  # mostly recent: a deep graph
+        program.append((names[rng.integers(len(names))], recent, int(rng.integers(size)),
+                        int(rng.integers(len(POWERS)))))
+    return program
+
+
+def fd_mismatch(program, inputs):
+    """How far backward is from centred differences, as a fraction of what is allowed (< 1 passes).
+
+    Allowed: FD_TOL relative to the gradient's scale (as in rel_error), plus what a centred
+    difference itself cannot resolve, 1e-9 (1 + |f|): f(x + eps) and f(x - eps) are each off by
+    ~1e-15 |f| (a few ulps per operation), so their difference over 2 eps is off by up to ~1e-9
+    |f|. Next to a gradient 1e4 times smaller than f (a saturated tanh), or one that is exactly
+    0 (x / (x^2 + 1) - x at x = 0), that alone exceeds FD_TOL. (The truncation error,
+    eps^2 |f'''| / 6, is ~1e-13 here.)
+    """
+    f, grads = value_gradients(program, inputs)
+    point = np.array(inputs, dtype=np.float64)  # numerical_grad perturbs it in place
+    numeric = gradcheck.numerical_grad(lambda: run(program, [Value(v) for v in point]).data, point)
+    allowed = FD_TOL * np.max(np.abs(grads) + np.abs(numeric)) + 1e-9 * (1 + abs(f))
+    return float(np.max(np.abs(grads - numeric)) / allowed)
+
+
+SEEDS = range(30)
+
+
+def seeded_case(seed):
+    rng = np.random.default_rng(seed)
+    return random_program(rng), list(rng.standard_normal(3))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_expression_matches_finite_differences(seed):
+    program, inputs = seeded_case(seed)
+    assert fd_mismatch(program, inputs) < 1
+
+
+def test_the_random_expressions_use_every_operation_and_reuse_nodes():
+    """Coverage of the test above: every node type appears, and some node feeds two others."""
+    seen_ops, names, shared = set(), set(), 0
+    for seed in SEEDS:
+        program, inputs = seeded_case(seed)
+        names |= {op for op, *_ in program}
+        nodes = topological_order(run(program, [Value(x) for x in inputs]))
+        seen_ops |= {node._op for node in nodes}
+        uses = {}
+        for node in nodes:
+            for child in node._children:
+                uses[child] = uses.get(child, 0) + 1
+        shared += sum(n > 1 for n in uses.values())
+    assert names == set(OPS)
+    assert NODE_OPS | {f"**{p:g}" for p in POWERS} <= seen_ops
+    assert shared > 30
+
+
+instruction = st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 50), st.integers(0, 50),
+                        st.integers(0, len(POWERS) - 1))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(program=st.lists(instruction, min_size=1, max_size=10),
+       inputs=st.lists(st.floats(-3, 3), min_size=1, max_size=3))
+def test_property_any_expression_matches_finite_differences(program, inputs):
+    out = run(program, [Value(x) for x in inputs])
+    # a centred difference straddling ReLU's kink measures the mean of the two slopes
+    assume(all(abs(node._children[0].data) > 1e-4 for node in topological_order(out)
+               if node._op == "relu"))
+    assert fd_mismatch(program, inputs) < 1
+
+
+# ------------------------------------------------------------------ against TensorFlow
+@pytest.fixture(scope="module")
+def tf():
+    from dlbook_utils import tfcompare
+
+    return tfcompare._tf()[0]
+
+
+def tf_gradients(tf, program, inputs):
+    xs = [tf.constant(x, dtype=tf.float64) for x in inputs]
+    with tf.GradientTape() as tape:
+        for x in xs:
+            tape.watch(x)
+        F = SimpleNamespace(tanh=tf.tanh, sigmoid=tf.sigmoid, relu=tf.nn.relu, exp=tf.exp,
+                            log=tf.math.log)
+        out = run(program, xs, F)
+    grads = tape.gradient(out, xs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return float(out.numpy()), np.array([g.numpy() for g in grads])
+
+
+def value_gradients(program, inputs):
+    leaves = [Value(x) for x in inputs]
+    out = run(program, leaves)
+    out.backward()
+    return out.data, np.array([leaf.grad for leaf in leaves])
+
+
+@pytest.mark.tf
+def test_random_expressions_match_tf_gradient_tape(tf):
+    for seed in SEEDS:
+        program, inputs = seeded_case(seed)
+        ours, theirs = value_gradients(program, inputs), tf_gradients(tf, program, inputs)
+        assert ours[0] == pytest.approx(theirs[0], rel=TF_TOL, abs=TF_TOL)
+        assert gradcheck.rel_error(ours[1], theirs[1]) < TF_TOL, (seed, ours, theirs)
+
+
+@pytest.mark.tf
+def test_tf_comparison_catches_a_wrong_tanh_derivative(tf, monkeypatch):
+    program, inputs = [("tanh", 0, 0, 0), ("mul", 1, 0, 0)], [0.7]
+    monkeypatch.setattr(Value, "tanh", tanh_one_minus_t)
+    ours, theirs = value_gradients(program, inputs), tf_gradients(tf, program, inputs)
+    assert ours[0] == pytest.approx(theirs[0], rel=TF_TOL)  # the forward pass is still right
+    assert gradcheck.rel_error(ours[1], theirs[1]) > 1e-2
+
+
+# ------------------------------------------------------------------ planted bugs
+def backward_overwriting(self):
+    """Bug: ``child.grad = ...`` instead of ``+=``; a node used twice keeps only its last share."""
+    order = topological_order(self)
+    for node in order:
+        node.grad = 0.0
+    self.grad = 1.0
+    for node in reversed(order):
+        for child, local in zip(node._children, node._local_grads, strict=True):
+            child.grad = local * node.grad
+
+
+def backward_in_forward_order(self):
+    """Bug: visits the nodes inputs-first, before their own gradients are complete."""
+    order = topological_order(self)
+    for node in order:
+        node.grad = 0.0
+    self.grad = 1.0
+    for node in order:
+        for child, local in zip(node._children, node._local_grads, strict=True):
+            child.grad += local * node.grad
+
+
+def tanh_one_minus_t(self):
+    """Bug: tanh'(x) written as 1 - t instead of 1 - t^2."""
+    t = math.tanh(self.data)
+    return Value._make(t, "tanh", (self,), (1.0 - t,))
+
+
+@pytest.mark.parametrize("f", [lambda a: a * a, lambda a: a + a, lambda a: (a * 3.0).tanh() * a],
+                         ids=["a*a", "a+a", "tanh(3a)*a"])
+def test_check_catches_a_gradient_overwritten_instead_of_accumulated(f, monkeypatch):
+    assert check_value_gradients(f, [0.8]) < FD_TOL
+    monkeypatch.setattr(Value, "backward", backward_overwriting)
+    assert check_value_gradients(f, [0.8]) > 1e-2
+
+
+def test_check_catches_a_wrong_tanh_derivative(monkeypatch):
+    f = lambda a, b: (a * b + 0.3).tanh() * b  # noqa: E731
+    assert check_value_gradients(f, [0.9, -1.2]) < FD_TOL
+    monkeypatch.setattr(Value, "tanh", tanh_one_minus_t)
+    assert check_value_gradients(f, [0.9, -1.2]) > 1e-2
+
+
+@pytest.mark.parametrize("method, bug", [("backward", backward_overwriting),
+                                         ("backward", backward_in_forward_order),
+                                         ("tanh", tanh_one_minus_t)])
+def test_the_random_expression_check_catches_each_planted_bug(method, bug, monkeypatch):
+    """The check of the seeded random expressions fails for most of them under each bug (those
+    that pass do not use the broken part: no shared node, or no tanh)."""
+    monkeypatch.setattr(Value, method, bug)
+    caught = [fd_mismatch(*seeded_case(seed)) > 1 for seed in SEEDS]
+    assert sum(caught) >= len(SEEDS) // 2, caught
+
+
+# ------------------------------------------------------------------ hand-derived gradients
+def test_gradients_of_a_small_formula_worked_by_hand():
+    a, b, c, f = Value(2.0), Value(-3.0), Value(10.0), Value(-2.0)
+    loss = (a * b + c) * f  # = (-6 + 10) * -2 = -8
+    loss.backward()
+    assert loss.data == -8.0
+    # dL/da = f b = 6, dL/db = f a = -4, dL/dc = f = -2, dL/df = a b + c = 4
+    assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+
+
+def test_numbers_on_either_side_and_reflected_operators():
+    x = Value(4.0)
+    cases = {  # expression: (value, d/dx) worked by hand at x = 4
+        "2 + x": (lambda v: 2 + v, 6.0, 1.0), "2 - x": (lambda v: 2 - v, -2.0, -1.0),
+        "2 * x": (lambda v: 2 * v, 8.0, 2.0), "2 / x": (lambda v: 2 / v, 0.5, -2 / 16),
+        "x - 2": (lambda v: v - 2, 2.0, 1.0), "x / 2": (lambda v: v / 2, 2.0, 0.5),
+        "-x": (lambda v: -v, -4.0, -1.0), "x ** 0.5": (lambda v: v ** 0.5, 2.0, 0.25),
+        "x ** -1": (lambda v: v ** -1, 0.25, -1 / 16),
+        "np.float64(2) * x": (lambda v: np.float64(2) * v, 8.0, 2.0),
+    }
+    for name, (f, value, slope) in cases.items():
+        out = f(x)
+        assert isinstance(out, Value), name
+        out.backward()
+        assert (out.data, x.grad) == pytest.approx((value, slope), rel=1e-15), name
+
+
+@pytest.mark.parametrize("method, x, value, slope", [
+    ("tanh", 0.5, math.tanh(0.5), 1 / math.cosh(0.5) ** 2),
+    ("sigmoid", -1.0, 1 / (1 + math.e), math.e / (1 + math.e) ** 2),
+    ("relu", -0.3, 0.0, 0.0), ("relu", 0.0, 0.0, 0.0), ("relu", 2.5, 2.5, 1.0),
+    ("exp", 1.0, math.e, math.e), ("log", 2.0, math.log(2.0), 0.5),
+])
+def test_each_function_and_its_derivative(method, x, value, slope):
+    v = Value(x)
+    out = getattr(v, method)()
+    out.backward()
+    assert (out.data, v.grad) == pytest.approx((value, slope), rel=1e-14, abs=1e-300)
+
+
+def test_backward_twice_gives_the_same_gradients():
+    a = Value(1.5)
+    out = (a * a).tanh() + a
+    out.backward()
+    first = a.grad
+    out.backward()
+    assert a.grad == first == pytest.approx(2 * 1.5 * (1 - math.tanh(2.25) ** 2) + 1, rel=1e-14)
+
+
+def test_topological_order_puts_every_node_after_its_children_once():
+    a, b = Value(1.0), Value(2.0)
+    out = (a * b + a).tanh() * (b - 1.0)
+    order = topological_order(out)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(position) == len(order) == 8 and order[-1] is out
+    assert all(position[c] < position[n] for n in order for c in n._children)
+    assert [n._op for n in order] == [n._op for n in topological_order(out)]
+
+
+# ------------------------------------------------------------------ deep graphs
+def chain(x, steps):
+    """y <- y + 0.001 tanh(y), ``steps`` times: 4 nodes per step (tanh, the constant, *, +),
+    and y is used twice per step."""
+    y = x
+    for _ in range(steps):
+        y = y + 0.001 * y.tanh()
+    return y
+
+
+def chain_derivative(x, steps):
+    """d chain / dx by forward-mode accumulation in plain floats: an independent reference."""
+    y, slope = x, 1.0
+    for _ in range(steps):
+        t = math.tanh(y)
+        slope *= 1 + 0.001 * (1 - t * t)
+        y = y + 0.001 * t
+    return y, slope
+
+
+@pytest.mark.parametrize("steps", [2_500, 40 * sys.getrecursionlimit()])
+def test_deep_chain_backward_is_iterative(steps):
+    """2,500 steps make 10,001 nodes; the second chain is 160x deeper than the recursion limit
+    (a recursive topological sort fails beyond ~1,000 nodes)."""
+    x = Value(0.3)
+    out = chain(x, steps)
+    assert len(topological_order(out)) == 1 + 4 * steps
+    out.backward()
+    y, slope = chain_derivative(0.3, steps)
+    assert out.data == pytest.approx(y, rel=1e-12)
+    assert x.grad == pytest.approx(slope, rel=1e-9)
+
+
+# ------------------------------------------------------------------ extreme and bad inputs
+@pytest.mark.parametrize("x", [-1000.0, -40.0, 0.0, 40.0, 1000.0, 1e300])
+def test_tanh_and_sigmoid_are_stable_at_extreme_inputs(x):
+    for method, limit in (("tanh", math.copysign(1.0, x)), ("sigmoid", 1.0 if x > 0 else 0.0)):
+        v = Value(x)
+        out = getattr(v, method)()
+        out.backward()
+        if abs(x) >= 1000:
+            assert out.data == pytest.approx(limit, abs=1e-300)
+            assert v.grad == 0.0
+        assert math.isfinite(out.data) and math.isfinite(v.grad)
+    assert Value(-1000.0).exp().data == 0.0
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: Value("a"), TypeError, "expected a real number"),
+    (lambda: Value(True), TypeError, "expected a real number"),
+    (lambda: Value(None), TypeError, "expected a real number"),
+    (lambda: Value(float("nan")), ValueError, "expected a finite number"),
+    (lambda: Value(float("inf")), ValueError, "expected a finite number"),
+    (lambda: Value(10**400), ValueError, "expected a number within float range"),
+    (lambda: Value(1) ** Value(2), TypeError, "expected a number exponent"),
+    (lambda: 2 ** Value(1), TypeError, "expected a number exponent"),
+    (lambda: Value(1) + "a", TypeError, "expected a real number"),
+    (lambda: "a" * Value(1), TypeError, "expected a real number"),
+    (lambda: Value(0).log(), ValueError, "log expected a positive input, got 0"),
+    (lambda: Value(-1).log(), ValueError, "log expected a positive input, got -1"),
+    (lambda: Value(710).exp(), ValueError, "exp expected an input <= 709.78"),
+    (lambda: Value(1) / 0, ValueError, "expected a non-zero divisor"),
+    (lambda: 1 / Value(0), ValueError, "expected a non-zero divisor"),
+    (lambda: Value(-8) ** (1 / 3), ValueError, "complex"),
+    (lambda: Value(0) ** -1, ValueError, "value would be infinite"),
+    (lambda: Value(0) ** 0.5, ValueError, "derivative would be infinite"),
+    (lambda: Value(1e200) * 1e200, ValueError, "expected a finite result"),
+    (lambda: Value(1e-300) ** -2, ValueError, "overflow"),
+    (lambda: Value(1e300) / 1e-300, ValueError, "expected a finite result"),
+    (lambda: topological_order(1.0), TypeError, "expected a Value"),
+])
+def test_bad_input_gets_a_clear_error(make, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace("*", r"\*")):
+        make()
+
+
+def test_fields_are_fixed():
+    with pytest.raises(AttributeError):
+        Value(1.0).gard = 0.0  # a typo must not create a new field silently
+
+
+def test_check_value_gradients_refuses_a_non_value_result():
+    with pytest.raises(TypeError, match="expected f to return a Value"):
+        check_value_gradients(lambda a: 1.0, [1.0])
