@@ -6,6 +6,7 @@
 - a chain of 10,000 nodes and one far deeper than Python's recursion limit;
 - planted bugs (a gradient overwritten instead of accumulated, tanh' = 1 - t, a forward-order
   backward) that the finite-difference check must reject;
+- the MLP on Values against the matrix backward pass of ``dlbook_utils.layers``;
 - extreme and bad inputs.
 
 Tolerances (measured over the 30 seeded expressions): a correct engine agrees with finite
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dlbook_utils import gradcheck
+from dlbook_utils import autodiff_nn, gradcheck, layers, losses
 from dlbook_utils.autodiff import Value, check_value_gradients, topological_order
 
 FD_TOL = 1e-7
@@ -382,3 +383,83 @@ def test_fields_are_fixed():
 def test_check_value_gradients_refuses_a_non_value_result():
     with pytest.raises(TypeError, match="expected f to return a Value"):
         check_value_gradients(lambda a: 1.0, [1.0])
+
+
+# ------------------------------------------------------------------ the δ-recursion, batched
+def sequential_gradients(x, y, params, activation, tanh_layer=layers.Tanh):
+    kinds = {"tanh": tanh_layer, "sigmoid": layers.Sigmoid, "relu": layers.ReLU}
+    rng = np.random.default_rng(0)
+    parts = []
+    for i, (W, _) in enumerate(params):
+        parts.append(layers.Dense(*W.shape, rng=rng, init="glorot"))
+        if i < len(params) - 1:
+            parts.append(kinds[activation]())
+    model = layers.Sequential(parts)
+    dense = [p for p in parts if isinstance(p, layers.Dense)]
+    for layer, (W, b) in zip(dense, params, strict=True):
+        layer.params["W"][...] = W  # the Value network's weights, copied in
+        layer.params["b"][...] = b
+    loss, dout = losses.mse(model.forward(x), y)
+    model.backward(dout)
+    return loss, [(layer.grads["W"].copy(), layer.grads["b"].copy()) for layer in dense]
+
+
+def mlp_case(seed=0, sizes=(3, 5, 4, 2), n=6):
+    rng = np.random.default_rng(seed)
+    params = [(rng.standard_normal((a, b)) / math.sqrt(a), rng.standard_normal(b) * 0.5)
+              for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[-1])), params
+
+
+@pytest.mark.parametrize("activation", autodiff_nn.ACTIVATIONS)
+def test_scalar_engine_equals_the_matrix_delta_recursion(activation):
+    x, y, params = mlp_case()
+    loss, grads = autodiff_nn.value_mlp_gradients(x, y, params, activation=activation)
+    loss_ref, grads_ref = sequential_gradients(x, y, params, activation)
+    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    for (dW, db), (dW_ref, db_ref) in zip(grads, grads_ref, strict=True):
+        assert gradcheck.rel_error(dW, dW_ref) < 1e-12
+        assert gradcheck.rel_error(db, db_ref) < 1e-12
+
+
+def test_the_delta_recursion_comparison_catches_a_wrong_tanh_layer():
+    class TanhOneMinusA(layers.Tanh):
+        def _local_grad(self):
+            return 1 - self._cache
+
+    x, y, params = mlp_case()
+    _, grads = autodiff_nn.value_mlp_gradients(x, y, params, activation="tanh")
+    _, grads_bad = sequential_gradients(x, y, params, "tanh", tanh_layer=TanhOneMinusA)
+    assert max(gradcheck.rel_error(g, b) for g, b in zip(grads[0], grads_bad[0], strict=True)) > 1e-2
+
+
+def test_value_mlp_gradients_refuses_mismatched_shapes():
+    x, y, params = mlp_case()
+    with pytest.raises(ValueError, match=r"expected W_2 of shape \(5, d\)"):
+        autodiff_nn.value_mlp_gradients(x, y, [params[0], params[2]])
+    with pytest.raises(ValueError, match=r"y of shape \(6, 2\)"):
+        autodiff_nn.value_mlp_gradients(x, y[:, :1], params)
+    with pytest.raises(ValueError, match="activation"):
+        autodiff_nn.value_mlp_gradients(x, y, params, activation="softplus")
+
+
+def test_neuron_computes_its_formula_and_learns_and():
+    neuron = autodiff_nn.Neuron(2, rng=np.random.default_rng(0), activation="sigmoid")
+    w0, w1 = neuron.w
+    out = neuron([0.5, -2.0])
+    assert out.data == pytest.approx(1 / (1 + math.exp(-(w0.data * 0.5 - w1.data * 2))), rel=1e-14)
+    data = [([0.0, 0.0], 0.0), ([0.0, 1.0], 0.0), ([1.0, 0.0], 0.0), ([1.0, 1.0], 1.0)]
+
+    def loss():
+        return sum(((neuron(x) - t) ** 2 for x, t in data), Value(0.0)) / len(data)
+
+    first = loss().data
+    for _ in range(300):
+        current = loss()
+        current.backward()
+        for p in neuron.parameters():
+            p.data -= 2.0 * p.grad
+    assert loss().data < first / 5
+    assert [round(neuron(x).data) for x, _ in data] == [0, 0, 0, 1]
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+        neuron([1.0, 2.0, 3.0])
