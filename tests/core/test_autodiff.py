@@ -7,7 +7,7 @@
 - planted bugs (a gradient overwritten instead of accumulated, tanh' = 1 - t, a forward-order
   backward) that the finite-difference check must reject;
 - the MLP on Values against the matrix backward pass of ``dlbook_utils.layers``;
-- extreme and bad inputs.
+- extreme inputs, bad inputs, and the graph figure.
 
 Tolerances (measured over the 30 seeded expressions): a correct engine agrees with finite
 differences to a relative error of 7e-11 (median; bound 1e-7 as in test_core_gradients, plus
@@ -19,13 +19,21 @@ import math
 import sys
 from types import SimpleNamespace
 
-import numpy as np
-import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+import matplotlib
 
-from dlbook_utils import autodiff_nn, gradcheck, layers, losses
-from dlbook_utils.autodiff import Value, check_value_gradients, topological_order
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+from matplotlib.path import Path  # noqa: E402
+
+from dlbook_utils import autodiff_nn, gradcheck, layers, losses  # noqa: E402
+from dlbook_utils.autodiff import Value, check_value_gradients, topological_order  # noqa: E402
+from dlbook_utils.autodiff_plot import draw_graph, graph_layout  # noqa: E402
 
 FD_TOL = 1e-7
 TF_TOL = 1e-12
@@ -319,9 +327,9 @@ def chain_derivative(x, steps):
     return y, slope
 
 
-@pytest.mark.parametrize("steps", [2_500, 40 * sys.getrecursionlimit()])
+@pytest.mark.parametrize("steps", [2_500, 10 * sys.getrecursionlimit()])
 def test_deep_chain_backward_is_iterative(steps):
-    """2,500 steps make 10,001 nodes; the second chain is 160x deeper than the recursion limit
+    """2,500 steps make 10,001 nodes; the second chain is 40x deeper than the recursion limit
     (a recursive topological sort fails beyond ~1,000 nodes)."""
     x = Value(0.3)
     out = chain(x, steps)
@@ -463,3 +471,127 @@ def test_neuron_computes_its_formula_and_learns_and():
     assert [round(neuron(x).data) for x, _ in data] == [0, 0, 0, 1]
     with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
         neuron([1.0, 2.0, 3.0])
+
+
+# ------------------------------------------------------------------ the figure
+def neuron_graph():
+    """o = tanh(x1 w1 + x2 w2 + b), with labelled inputs: 10 nodes."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2, b = Value(-3.0, label="w1"), Value(1.0, label="w2"), Value(6.88, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def layering_errors(layout, root):
+    """Where a layout breaks its rules: an input not left of its result, two nodes in one place,
+    or the root not in the last column."""
+    errors = [f"{c} -> {n}" for n in layout for c in n._children if layout[c][0] >= layout[n][0]]
+    if len(set(layout.values())) < len(layout):
+        errors.append("two nodes share a position")
+    if layout[root][0] != max(column for column, _ in layout.values()):
+        errors.append("the root is not in the last column")
+    return errors
+
+
+def test_graph_layout_is_layered_and_deterministic():
+    root = neuron_graph()
+    layout = graph_layout(root)
+    assert layering_errors(layout, root) == []
+    # x1 w1 and x2 w2 in column 1, their sum in 2, n = sum + b in 3, o = tanh(n) in 4;
+    # the inputs sit in column 0, except b, which sits just left of its only use
+    columns = {(n.label, n._op): layout[n][0] for n in layout}
+    assert columns == {("x1", ""): 0, ("w1", ""): 0, ("x2", ""): 0, ("w2", ""): 0,
+                       ("", "*"): 1, ("", "+"): 2, ("b", ""): 2, ("n", "+"): 3, ("o", "tanh"): 4}
+    second = neuron_graph()
+    assert [layout[n] for n in topological_order(root)] == \
+        [graph_layout(second)[n] for n in topological_order(second)]
+
+
+def test_layering_check_catches_a_planted_bad_layout():
+    root = neuron_graph()
+    flat = {n: (0, i) for i, n in enumerate(topological_order(root))}  # all in one column
+    assert len(layering_errors(flat, root)) == 9  # each of the 9 arrows
+
+
+def arrows(ax):
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+def arrow_points(arrow):
+    """The polyline an arrow follows, in data coordinates: (first point, ..., its head)."""
+    return [tuple(v) for v in arrow._path_original.vertices]
+
+
+def arrows_through_boxes(ax):
+    """(arrow, box) pairs where the arrow passes inside a box it does not start or end at,
+    sampled every 1/50 of each stretch; a box is shrunk by 1% so that touching its side at
+    the start or the end does not count."""
+    boxes = [(b.get_x(), b.get_y(), b.get_width(), b.get_height())
+             for b in ax.patches if isinstance(b, FancyBboxPatch)]
+    crossings = []
+    for i, arrow in enumerate(arrows(ax)):
+        points = arrow_points(arrow)
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+            for t in np.linspace(0, 1, 51):
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                for j, (bx, by, w, h) in enumerate(boxes):
+                    if bx + 0.01 * w < x < bx + 0.99 * w and by + 0.01 * h < y < by + 0.99 * h:
+                        crossings.append((i, j))
+    return sorted(set(crossings))
+
+
+def fig_graphs():
+    """Graphs of 10 to ~50 nodes with arrows that skip columns."""
+    a, b = Value(3.0, label="a"), Value(-2.0, label="b")
+    mixed = (a * a + a * b).tanh() * (a - b) / (1 + b.sigmoid()) + (a * 0.5).relu().log()
+    programs = [run(*seeded_case(seed)[:1], [Value(0.3, label=f"x{i}") for i in range(3)])
+                for seed in range(6)]
+    return [neuron_graph(), mixed, *programs]
+
+
+def test_no_arrow_passes_behind_a_box():
+    for root in fig_graphs():
+        root.backward()
+        ax = draw_graph(root)
+        assert arrows_through_boxes(ax) == []
+        plt.close(ax.figure)
+
+
+def test_the_crossing_check_catches_arrows_drawn_straight_across_the_lanes():
+    """Planted: the arrows of the graphs above drawn straight from start to head, ignoring the
+    lanes (as a first version of draw_graph did); some of them then pass behind boxes."""
+    caught = 0
+    for root in fig_graphs():
+        ax = draw_graph(root)
+        for arrow in arrows(ax):
+            first, *_, head = arrow_points(arrow)
+            arrow.remove()
+            ax.add_patch(FancyArrowPatch(path=Path([first, head]), arrowstyle="-|>"))
+        caught += arrows_through_boxes(ax) != []
+        plt.close(ax.figure)
+    assert caught >= 3
+
+
+def test_draw_graph_gives_each_use_of_a_node_its_own_arrow_head():
+    a = Value(3.0, label="a")
+    ax = draw_graph(a * a)
+    (first, *_, head), (first_2, *_, head_2) = (arrow_points(x) for x in arrows(ax))
+    assert first == first_2 and head != head_2  # both leave a at one point, end at two
+    plt.close(ax.figure)
+
+
+def test_draw_graph_scales_down_into_a_small_axes():
+    _, ax = plt.subplots(figsize=(3, 2))
+    draw_graph(neuron_graph(), ax=ax)
+    assert 2 < ax.texts[0].get_fontsize() < 8
+    plt.close(ax.figure)
+
+
+def test_draw_graph_refuses_a_graph_too_big_to_read():
+    with pytest.raises(ValueError, match="at most max_nodes=60 nodes"):
+        draw_graph(chain(Value(1.0), 30))
+    with pytest.raises(TypeError, match="expected a Value"):
+        draw_graph(1.0)
