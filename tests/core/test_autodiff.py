@@ -141,9 +141,13 @@ instruction = st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 50), st.int
 @given(program=st.lists(instruction, min_size=1, max_size=10),
        inputs=st.lists(st.floats(-3, 3), min_size=1, max_size=3))
 def test_property_any_expression_matches_finite_differences(program, inputs):
-    out = run(program, [Value(x) for x in inputs])
+    try:
+        out = run(program, [Value(x) for x in inputs])
+    except ValueError as error:  # e.g. ((x^2 + 0.5)^3)^3 ... beyond float64: not this property
+        assert "overflow" in str(error)
+        assume(False)
     # a centred difference straddling ReLU's kink measures the mean of the two slopes
-    assume(all(abs(node._children[0].data) > 1e-4 for node in topological_order(out)
+    assume(all(abs(node._children[0].data) > 1e-3 for node in topological_order(out)
                if node._op == "relu"))
     assert fd_mismatch(program, inputs) < 1
 
@@ -151,9 +155,9 @@ def test_property_any_expression_matches_finite_differences(program, inputs):
 # ------------------------------------------------------------------ against TensorFlow
 @pytest.fixture(scope="module")
 def tf():
-    from dlbook_utils import tfcompare
+    import tensorflow  # conftest has silenced its C++ logging
 
-    return tfcompare._tf()[0]
+    return tensorflow
 
 
 def tf_gradients(tf, program, inputs):
@@ -241,8 +245,9 @@ def test_check_catches_a_wrong_tanh_derivative(monkeypatch):
                                          ("backward", backward_in_forward_order),
                                          ("tanh", tanh_one_minus_t)])
 def test_the_random_expression_check_catches_each_planted_bug(method, bug, monkeypatch):
-    """The check of the seeded random expressions fails for most of them under each bug (those
-    that pass do not use the broken part: no shared node, or no tanh)."""
+    """The check of the seeded random expressions fails for most of them under each bug (18 to
+    27 of 30; the others do not exercise the broken part: no tanh, no shared node, or a
+    gradient that is zero anyway)."""
     monkeypatch.setattr(Value, method, bug)
     caught = [fd_mismatch(*seeded_case(seed)) > 1 for seed in SEEDS]
     assert sum(caught) >= len(SEEDS) // 2, caught
@@ -298,13 +303,20 @@ def test_backward_twice_gives_the_same_gradients():
 
 
 def test_topological_order_puts_every_node_after_its_children_once():
-    a, b = Value(1.0), Value(2.0)
-    out = (a * b + a).tanh() * (b - 1.0)
+    def build():
+        a, b = Value(1.0, label="a"), Value(2.0, label="b")
+        return (a * b + a).tanh() * (b - 1.0)
+
+    out = build()
     order = topological_order(out)
     position = {node: i for i, node in enumerate(order)}
     assert len(position) == len(order) == 8 and order[-1] is out
     assert all(position[c] < position[n] for n in order for c in n._children)
-    assert [n._op for n in order] == [n._op for n in topological_order(out)]
+    # depth first, children in the order written, each node once: worked by hand
+    assert [n.label or n._op or n.data for n in order] == \
+        ["a", "b", "*", "+", "tanh", 1.0, "-", "*"]
+    assert [n.label or n._op or n.data for n in topological_order(build())] == \
+        [n.label or n._op or n.data for n in order]  # not dependent on object ids
 
 
 # ------------------------------------------------------------------ deep graphs
