@@ -406,8 +406,13 @@ def test_check_value_gradients_refuses_a_non_value_result():
 
 
 # ------------------------------------------------------------------ the δ-recursion, batched
-def sequential_gradients(x, y, params, activation, tanh_layer=layers.Tanh):
-    kinds = {"tanh": tanh_layer, "sigmoid": layers.Sigmoid, "relu": layers.ReLU}
+def sequential_gradients(x, y, params, activation, skip_activation_backward=False):
+    """Loss and [(dW, db), ...] of the same network built from ``dlbook_utils.layers``.
+
+    Only the public API of layers is used (Dense, Sequential, params, grads, forward,
+    backward). ``skip_activation_backward`` plants the classic bug of a δ-recursion that
+    forgets to multiply by the activation's derivative."""
+    kinds = {"tanh": layers.Tanh, "sigmoid": layers.Sigmoid, "relu": layers.ReLU}
     rng = np.random.default_rng(0)
     parts = []
     for i, (W, _) in enumerate(params):
@@ -420,7 +425,11 @@ def sequential_gradients(x, y, params, activation, tanh_layer=layers.Tanh):
         layer.params["W"][...] = W  # the Value network's weights, copied in
         layer.params["b"][...] = b
     loss, dout = losses.mse(model.forward(x), y)
-    model.backward(dout)
+    if skip_activation_backward:
+        for layer in reversed(dense):  # dz = dh, as if act'(z) were 1
+            dout = layer.backward(dout)
+    else:
+        model.backward(dout)
     return loss, [(layer.grads["W"].copy(), layer.grads["b"].copy()) for layer in dense]
 
 
@@ -442,15 +451,13 @@ def test_scalar_engine_equals_the_matrix_delta_recursion(activation):
         assert gradcheck.rel_error(db, db_ref) < 1e-12
 
 
-def test_the_delta_recursion_comparison_catches_a_wrong_tanh_layer():
-    class TanhOneMinusA(layers.Tanh):
-        def _local_grad(self):
-            return 1 - self._cache
-
+@pytest.mark.parametrize("activation", autodiff_nn.ACTIVATIONS)
+def test_the_delta_recursion_comparison_catches_a_missing_activation_derivative(activation):
     x, y, params = mlp_case()
-    _, grads = autodiff_nn.value_mlp_gradients(x, y, params, activation="tanh")
-    _, grads_bad = sequential_gradients(x, y, params, "tanh", tanh_layer=TanhOneMinusA)
-    assert max(gradcheck.rel_error(g, b) for g, b in zip(grads[0], grads_bad[0], strict=True)) > 1e-2
+    _, grads = autodiff_nn.value_mlp_gradients(x, y, params, activation=activation)
+    _, grads_bad = sequential_gradients(x, y, params, activation, skip_activation_backward=True)
+    errors = [gradcheck.rel_error(g, b) for g, b in zip(grads[0], grads_bad[0], strict=True)]
+    assert max(errors) > 1e-2, errors
 
 
 def test_value_mlp_gradients_refuses_mismatched_shapes():
