@@ -1,0 +1,212 @@
+"""Tests for dlbook_utils.experiment and dlbook_utils.splits: the protocol of a fair experiment.
+
+Most tests use a fake train_fn with made-up curves (instant); the determinism test and the
+module's own usage example train real MLPs on the 8x8 digits (a few seconds).
+"""
+
+import re
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from dlbook_utils import data, experiment, layers, losses, optim, splits, train
+from dlbook_utils.experiment import Run, SealedTestSetError, Splits, final_test, run_seeds, select
+
+
+@pytest.fixture
+def toy_splits():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    return Splits.from_arrays(X, y, val_size=0.25, test_size=0.25, seed=0)
+
+
+def fake_train_fn(config, seed, splits):
+    """Validation accuracy curve rising to config["level"] plus seed noise; a fixed predictor."""
+    noise = np.random.default_rng(seed).normal(0, 0.01, 4)
+    curve = list(config["level"] * np.array([0.5, 0.8, 0.9, 1.0]) + noise)
+    return Run({"val_acc": curve, "val_loss": [1 - v for v in curve]},
+               lambda X: np.column_stack([-X[:, 0], X[:, 0]]))  # perfect on toy data
+
+
+# ----------------------------------------------------------------------------- splits
+def test_splits_are_fixed_disjoint_and_read_only(toy_splits):
+    again = Splits.from_arrays(*_toy_xy(), val_size=0.25, test_size=0.25, seed=0)
+    np.testing.assert_array_equal(again.train[0], toy_splits.train[0])
+    sizes = [len(toy_splits.train[0]), len(toy_splits.val[0]), len(toy_splits._test[0])]
+    assert sizes == [112, 38, 50] and "test sealed" in repr(toy_splits)
+    rows = [set(map(bytes, part[0])) for part in (toy_splits.train, toy_splits.val,
+                                                  toy_splits._test)]
+    assert not (rows[0] & rows[1] or rows[0] & rows[2] or rows[1] & rows[2])
+    with pytest.raises(ValueError, match="read-only"):
+        toy_splits.train[0][0, 0] = 1.0  # e.g. standardizing in place with the wrong statistics
+
+
+def _toy_xy():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+def test_the_test_split_is_sealed(toy_splits):
+    with pytest.raises(SealedTestSetError, match=r"sealed.*splits\.val.*final_test"):
+        toy_splits.test  # noqa: B018
+
+
+def test_validation_reused_as_test_is_refused():
+    """The mistake the book's review found: the same split called validation and test."""
+    X, y = _toy_xy()
+    with pytest.raises(ValueError, match="same data for test as for train or validation"):
+        Splits((X[:100], y[:100]), (X[100:], y[100:]), (X[100:], y[100:]))
+    with pytest.raises(ValueError, match="exactly one of test_size= and test="):
+        Splits.from_arrays(X, y, val_size=0.2)
+    with pytest.raises(ValueError, match="same, non-zero number of rows"):
+        Splits((X, y[:5]), (X, y), (X, y))
+
+
+# ----------------------------------------------------------------------------- running seeds
+def test_run_seeds_scores_on_validation_at_the_runs_epoch(toy_splits):
+    res = run_seeds(fake_train_fn, {"level": 0.9}, toy_splits, progress=False)
+    assert res.seeds == (0, 1, 2, 3, 4) and res.label == "level=0.9"
+    expected = [fake_train_fn({"level": 0.9}, s, None).curves["val_acc"][-1] for s in range(5)]
+    np.testing.assert_array_equal(res.scores, expected)
+    assert "Student-t" in str(res) and "n = 5" in str(res)
+    assert res.best_epoch() == 3 and res.best_epoch("val_loss") == 3
+
+
+def test_early_stopping_with_restored_weights_is_scored_at_the_best_epoch(toy_splits):
+    def stopped_early(config, seed, splits):
+        hist = train.History()
+        hist["val_loss"] += [0.9, 0.5, 0.6, 0.7 + seed / 100]
+        hist["val_acc"] += [0.6, 0.8, 0.79, 0.78][: 3 + seed % 2]
+        hist["val_loss"] = hist["val_loss"][: 3 + seed % 2]
+        hist.restored_best = True
+        return Run(hist, lambda X: X)
+
+    res = run_seeds(stopped_early, {}, toy_splits, progress=False)
+    np.testing.assert_array_equal(res.scores, [0.8] * 5)
+    curves = res.curves("val_acc")
+    assert curves.shape == (5, 4) and np.isnan(curves[0, 3]) and curves[1, 3] == 0.78
+
+
+def test_the_protocol_refuses_too_few_seeds_and_non_validation_metrics(toy_splits):
+    with pytest.raises(ValueError, match="at least 5 distinct seeds"):
+        run_seeds(fake_train_fn, {"level": 1}, toy_splits, seeds=range(3))
+    with pytest.raises(ValueError, match="at least 5 distinct seeds"):
+        run_seeds(fake_train_fn, {"level": 1}, toy_splits, seeds=[1, 1, 2, 3, 4])
+    for metric in ("loss", "test_acc"):
+        with pytest.raises(ValueError, match="validation metric"):
+            run_seeds(fake_train_fn, {"level": 1}, toy_splits, metric=metric)
+    with pytest.raises(ValueError, match=r"no 'val_auc' values; keys with values: \['val_acc'"):
+        run_seeds(fake_train_fn, {"level": 1}, toy_splits, metric="val_auc", progress=False)
+    with pytest.raises(ValueError, match="must return experiment.Run"):
+        run_seeds(lambda c, s, sp: {"val_acc": [1]}, {}, toy_splits, progress=False)
+
+
+def test_keras_is_seeded_per_run_when_it_is_in_use(toy_splits, monkeypatch):
+    calls = []
+    fake_keras = types.SimpleNamespace(utils=types.SimpleNamespace(set_random_seed=calls.append))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    run_seeds(fake_train_fn, {"level": 1}, toy_splits, seeds=[7, 3, 9, 1, 5], progress=False)
+    assert calls == [7, 3, 9, 1, 5]
+
+
+def digits_train_fn(config, seed, splits):
+    rng = np.random.default_rng(seed)
+    model = layers.mlp([64, config["hidden"], 10], rng=rng, dtype=np.float32)
+    hist = train.fit(model, losses.softmax_cross_entropy, optim.Adam(lr=1e-2), *splits.train,
+                     val=splits.val, epochs=3, batch_size=64, rng=rng, progress=False)
+    return Run(hist, lambda X: train.predict(model, X))
+
+
+def test_results_are_deterministic_given_the_seeds():
+    X_tr, X_te, y_tr, y_te = data.load_digits_split(seed=0)
+    sp = Splits.from_arrays(X_tr, y_tr, val_size=0.25, test=(X_te, y_te))
+    first = run_seeds(digits_train_fn, {"hidden": 8}, sp, progress=False)
+    again = run_seeds(digits_train_fn, {"hidden": 8}, sp, progress=False)
+    other = run_seeds(digits_train_fn, {"hidden": 8}, sp, seeds=range(5, 10), progress=False)
+    np.testing.assert_array_equal(first.scores, again.scores)
+    np.testing.assert_array_equal(first.curves("val_loss"), again.curves("val_loss"))
+    assert len(set(first.scores)) > 1  # the seed matters...
+    assert not np.array_equal(first.scores, other.scores)  # ...and other seeds give other runs
+
+
+# ----------------------------------------------------------------------------- the test split
+def test_final_test_scores_each_seed_once(toy_splits):
+    res = run_seeds(fake_train_fn, {"level": 0.9}, toy_splits, progress=False)
+    report = final_test(res)
+    np.testing.assert_array_equal(report.scores, np.ones(5))  # the fake predictor is perfect
+    assert report.seeds == res.seeds and toy_splits.tested == {"level=0.9": report}
+    assert "test accuracy" in str(report) and "evaluated once" in str(report)
+    with pytest.raises(SealedTestSetError, match="already evaluated on test"):
+        final_test(res)
+    rerun = run_seeds(fake_train_fn, {"level": 0.9}, toy_splits, progress=False)
+    with pytest.raises(SealedTestSetError, match="already evaluated on test"):
+        final_test(rerun)  # training again does not buy a second look
+
+
+def test_final_test_inside_selection_or_training_is_refused(toy_splits):
+    earlier = run_seeds(fake_train_fn, {"level": 0.5}, toy_splits, progress=False)
+
+    def peeking_train_fn(config, seed, splits):  # a careless learner checks test as it goes
+        final_test(earlier)
+        return fake_train_fn(config, seed, splits)
+
+    with pytest.raises(SealedTestSetError, match="while selecting a configuration"):
+        select(peeking_train_fn, [{"level": 0.9}], toy_splits, progress=False)
+    with pytest.raises(SealedTestSetError, match="while training 'level=0.9'"):
+        run_seeds(peeking_train_fn, {"level": 0.9}, toy_splits, progress=False)
+    assert toy_splits._busy is None and not toy_splits.tested  # nothing leaked, state restored
+
+    def reading_test(config, seed, splits):
+        return Run({"val_acc": [splits.test[1].mean()]}, None)
+
+    with pytest.raises(SealedTestSetError, match="sealed"):
+        run_seeds(reading_test, {}, toy_splits, progress=False)
+
+
+def test_select_keeps_the_best_validation_mean_and_seals_the_losers(toy_splits):
+    configs = [{"level": 0.7}, {"level": 0.95}, {"level": 0.8}]
+    best, results = select(fake_train_fn, configs, toy_splits, progress=False)
+    assert best.config == {"level": 0.95} and [r.config for r in results] == configs
+    with pytest.raises(SealedTestSetError, match="lost the validation selection to 'level=0.95'"):
+        final_test(results[0])
+    assert final_test(best).label == "level=0.95"
+    best_loss, _ = select(fake_train_fn, configs, Splits.from_arrays(
+        *_toy_xy(), val_size=0.25, test_size=0.25), metric="val_loss", progress=False)
+    assert best_loss.config == {"level": 0.95}  # lower loss is better
+
+
+def test_selecting_among_configurations_already_tested_is_caught(toy_splits):
+    """Planted leak: test every candidate, then 'select' among them; that is choosing on test."""
+    configs = [{"level": 0.7}, {"level": 0.9}]
+    for c in configs:
+        final_test(run_seeds(fake_train_fn, c, toy_splits, progress=False))
+    with pytest.raises(SealedTestSetError, match="already evaluated on test"):
+        select(fake_train_fn, configs, toy_splits, progress=False)
+
+
+def test_output_accuracy_reads_scores_and_logits():
+    y = np.array([0, 1, 1])
+    assert splits.output_accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [5.0, 1.0]]), y) == 2 / 3
+    assert splits.output_accuracy(np.array([[-1.0], [2.0], [0.5]]), y) == 1.0
+    with pytest.raises(ValueError, match=r"labels of shape \(3,\)"):
+        splits.output_accuracy(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_the_module_docstring_example_runs_and_finds_the_wide_network_better():
+    """The usage example in experiment's docstring, executed as written (8x8 digits, 10 MLPs)."""
+    doc = experiment.__doc__
+    code = re.search(r"::\n\n((?:    .*\n|\n)+)", doc).group(1)
+    code = "\n".join(line[4:] for line in code.splitlines())
+    namespace = {"np": np}
+    exec(compile(code, "experiment-docstring", "exec"), namespace)
+    wide, narrow = namespace["wide"], namespace["narrow"]
+    from dlbook_utils.intervals import compare
+
+    c = compare(wide, narrow)
+    assert c.verdict == "better" and wide.scores.mean() > 0.9 > narrow.scores.mean()
+    report = namespace["splits"].tested["hidden=32"]
+    assert report.scores.mean() > 0.9
