@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .intervals import Interval, t_interval
+from .intervals import Interval, is_higher_better, t_interval
 from .splits import FinalTestReport, SealedTestSetError, Splits, final_test, output_accuracy
 
 __all__ = ["MIN_SEEDS", "SealedTestSetError", "Splits", "Run", "SeedResults",
@@ -107,14 +107,10 @@ class SeedResults:
         validation, to retrain with ``epochs = best_epoch + 1``."""
         key = key or self.metric
         mean = np.nanmean(self.curves(key), axis=0)
-        return int(np.nanargmax(mean) if _higher_is_better(key) else np.nanargmin(mean))
+        return int(np.nanargmax(mean) if is_higher_better(key) else np.nanargmin(mean))
 
     def __str__(self) -> str:
         return f"{self.label}: {self.metric} {self.interval.describe()}"
-
-
-def _higher_is_better(metric: str) -> bool:
-    return not any(word in metric for word in ("loss", "error", "mse"))
 
 
 def _label(config) -> str:
@@ -144,8 +140,10 @@ def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
     """Train ``config`` once per seed with ``train_fn(config, seed, splits) -> Run``.
 
     Each run is scored by ``metric``, a validation curve, at the run's epoch (see ``Run``):
-    scores (n_seeds,). Same seeds, same code -> same scores. The progress bar disappears when
-    done (``leave=False``), so stored notebook outputs stay clean.
+    scores (n_seeds,). Same seeds, same code -> same scores. The progress bar (one step per
+    seed) disappears from a live notebook when done (``leave=False``), but a notebook executed
+    for the site keeps its first frame as text: chapters pass ``progress=False``, as with
+    ``train.fit``.
     """
     if not isinstance(splits, Splits):
         raise ValueError(f"run_seeds expected splits: experiment.Splits, got "
@@ -200,7 +198,7 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     if len(set(labels)) != len(labels):
         raise ValueError(f"select expected distinct configurations, got labels {labels}")
     means = np.array([r.scores.mean() for r in results])
-    best = results[int(np.argmax(means) if _higher_is_better(metric) else np.argmin(means))]
+    best = results[int(np.argmax(means) if is_higher_better(metric) else np.argmin(means))]
     for r in results:
         if r is not best:
             splits.lost_selection[r.label] = best.label

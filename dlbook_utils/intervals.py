@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["Interval", "t_interval", "bootstrap_interval", "mean_and_half_width",
-           "Comparison", "compare", "T_METHOD"]
+           "Comparison", "compare", "is_higher_better", "T_METHOD"]
 
 T_METHOD = "Student-t over seeds"
 
@@ -135,12 +135,13 @@ def bootstrap_interval(values, confidence: float = 0.95, *, n_resamples: int = 1
 def _paired_p_value(a: np.ndarray, b: np.ndarray) -> float:
     """Two-sided paired t-test (scipy.stats.ttest_rel) of a - b over the same seeds.
 
-    When every difference is the same the test is degenerate (zero spread): p = 1 if they are
-    all zero, else 0 (a difference with no noise at all).
+    When every difference is the same (up to rounding: a spread below 1e-9 of their size) the
+    test is degenerate, t = mean / 0: p = 1 if they are all zero, else 0 (a difference with no
+    noise at all). scipy would warn of catastrophic cancellation there.
     """
     d = a - b
-    if np.ptp(d) == 0:
-        return 1.0 if d[0] == 0 else 0.0
+    if np.ptp(d) <= 1e-9 * np.abs(d).max():
+        return 1.0 if not d.any() else 0.0
     return float(stats.ttest_rel(a, b).pvalue)
 
 
@@ -161,6 +162,11 @@ class Comparison:
         return self.sentence
 
 
+def is_higher_better(metric: str) -> bool:
+    """Accuracy-like names: higher is better; names with "loss" or "error": lower is."""
+    return not any(word in metric for word in ("loss", "error"))
+
+
 def _scores_and_seeds(x, name: str):
     """Scores and seeds from a result object (``.scores``, ``.seeds``) or a plain array."""
     if hasattr(x, "scores"):
@@ -168,8 +174,9 @@ def _scores_and_seeds(x, name: str):
     return _scores(x, f"compare({name})"), ()
 
 
-def compare(a, b, *, names=("A", "B"), metric: str = "score", higher_is_better: bool = True,
-            confidence: float = 0.95, alpha: float = 0.05) -> Comparison:
+def compare(a, b, *, names=("A", "B"), metric: str | None = None,
+            higher_is_better: bool | None = None, confidence: float = 0.95,
+            alpha: float = 0.05) -> Comparison:
     """Compare two configurations run over the *same* seeds; say "better" only if justified.
 
     ``a``, ``b``: per-seed scores (n,), or results with ``.scores`` and ``.seeds`` (e.g. from
@@ -177,8 +184,12 @@ def compare(a, b, *, names=("A", "B"), metric: str = "score", higher_is_better: 
     the two Student-t intervals do not overlap, or when the paired t-test over the seeds
     (scipy.stats.ttest_rel: seed i of A against seed i of B, which removes what the seed does
     to both) gives p < ``alpha``; otherwise "no measurable difference". The p-value is always
-    printed.
+    printed. ``metric`` defaults to ``a.metric`` (else "score"); ``higher_is_better`` to what
+    the metric's name says (see :func:`is_higher_better`).
     """
+    metric = metric or getattr(a, "metric", "score")
+    if higher_is_better is None:
+        higher_is_better = is_higher_better(metric)
     (sa, seeds_a), (sb, seeds_b) = _scores_and_seeds(a, names[0]), _scores_and_seeds(b, names[1])
     if len(sa) != len(sb):
         raise ValueError(f"compare expected the same number of seeds for {names[0]} and "

@@ -94,7 +94,11 @@ def _same_data(a: tuple, b: tuple) -> bool:
 
 @dataclass(eq=False)
 class FinalTestReport:
-    """Test scores (n_seeds,) of one configuration: the only look at the test split."""
+    """Test scores (n_seeds,) of one configuration: the only look at the test split.
+
+    ``metric`` names what was measured, e.g. "test accuracy"; ``seeds`` pair it for
+    :func:`dlbook_utils.intervals.compare` with another configuration's report.
+    """
 
     label: str
     seeds: tuple
@@ -106,7 +110,7 @@ class FinalTestReport:
         return t_interval(self.scores)
 
     def __str__(self) -> str:
-        return (f"{self.label}: test {self.metric} {self.interval.describe()}; "
+        return (f"{self.label}: {self.metric} {self.interval.describe()}; "
                 "test split evaluated once for this configuration")
 
 
@@ -149,6 +153,6 @@ def final_test(results, *, score=output_accuracy,
                                  "configuration is reported on test")
     X, y = splits._test
     scores = np.array([score(run.predictor(X), y) for run in results.runs], dtype=np.float64)
-    report = FinalTestReport(label, results.seeds, metric, scores)
+    report = FinalTestReport(label, results.seeds, f"test {metric}", scores)
     splits.tested[label] = report
     return report

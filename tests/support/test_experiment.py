@@ -210,3 +210,56 @@ def test_the_module_docstring_example_runs_and_finds_the_wide_network_better():
     assert c.verdict == "better" and wide.scores.mean() > 0.9 > narrow.scores.mean()
     report = namespace["splits"].tested["hidden=32"]
     assert report.scores.mean() > 0.9
+
+
+def test_compare_reads_the_metric_and_its_direction_from_the_results(toy_splits):
+    from dlbook_utils.intervals import compare
+
+    high = run_seeds(fake_train_fn, {"level": 0.9}, toy_splits, metric="val_loss",
+                     progress=False)
+    low = run_seeds(fake_train_fn, {"level": 0.5}, toy_splits, metric="val_loss",
+                    progress=False)
+    c = compare(high, low, names=("0.9", "0.5"))  # lower val_loss wins: "0.9"
+    assert c.verdict == "better" and c.sentence.startswith("0.9 is better than 0.5 on val_loss")
+    report_a, report_b = final_test(high), final_test(low)
+    assert report_a.metric == "test accuracy"
+    c = compare(report_a, report_b)  # the fake predictor is perfect for both: no difference
+    assert c.verdict == "no measurable difference" and "on test accuracy" in c.sentence
+
+
+def test_importing_the_protocol_does_not_import_tensorflow():
+    import subprocess
+    from pathlib import Path
+
+    code = ("import sys, dlbook_utils.experiment, dlbook_utils.intervals, dlbook_utils.plots; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.tf
+def test_a_keras_train_fn_runs_under_the_protocol_and_is_deterministic():
+    """Keras is seeded by run_seeds itself (keras.utils.set_random_seed), so the same seeds give
+    the same weights and scores; the predictor is scored on test like a NumPy model."""
+    import keras
+
+    X_tr, X_te, y_tr, y_te = data.load_digits_split(seed=0)
+    sp = Splits.from_arrays(X_tr, y_tr, val_size=0.25, test=(X_te, y_te))
+
+    def keras_train_fn(config, seed, splits):
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(config["hidden"],
+                                  activation="relu"), keras.layers.Dense(10)])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), metrics=["accuracy"],
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        hist = model.fit(*splits.train, validation_data=splits.val, epochs=2, batch_size=64,
+                         verbose=0)
+        return Run(hist.history, lambda X: model.predict(X, verbose=0))
+
+    first = run_seeds(keras_train_fn, {"hidden": 16}, sp, metric="val_accuracy",
+                      progress=False)
+    keras.utils.set_random_seed(3)  # what run_seeds does before seed 3: same run again
+    again = keras_train_fn({"hidden": 16}, 3, sp)
+    assert again.curves["val_accuracy"][-1] == first.scores[3]
+    assert len(set(first.scores)) > 1 and first.scores.mean() > 0.6  # chance: 0.1
+    assert final_test(first).scores.mean() > 0.6

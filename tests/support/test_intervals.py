@@ -179,6 +179,9 @@ def test_degenerate_differences_are_handled_without_warnings():
     assert same.verdict == "no measurable difference" and same.p_value == 1.0
     shifted = compare(a + 0.01, a)  # the same gain on every seed: no noise at all
     assert shifted.verdict == "better" and shifted.p_value == 0.0
+    c = np.array([0.51, 0.79, 0.9, 0.33, 0.47])
+    assert np.ptp((c + 0.4) - c) > 0  # rounding spreads these differences by ~1e-16...
+    assert compare(c + 0.4, c).p_value == 0.0  # ...and scipy would warn; still a sure gain
 
 
 def test_compare_refuses_unpaired_inputs():
