@@ -16,6 +16,8 @@ The protocol every comparison in the book follows:
 and returns a :class:`Run` with per-epoch validation curves and a predictor. Example, on the
 8×8 digits (two hidden-layer widths; a few seconds)::
 
+    import numpy as np
+
     from dlbook_utils import data, experiment, layers, losses, optim, train
     from dlbook_utils.intervals import compare
 
@@ -166,6 +168,9 @@ def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
             if not curve:
                 raise ValueError(f"train_fn's curves have no {metric!r} values; keys with "
                                  f"values: {sorted(k for k, v in run.curves.items() if len(v))}")
+            if not -len(curve) <= run.epoch < len(curve):
+                raise ValueError(f"Run.epoch={run.epoch} is outside the {len(curve)} epochs of "
+                                 f"its {metric!r} curve")
             runs.append(run)
             scores.append(float(curve[run.epoch]))
     finally:
@@ -184,7 +189,10 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     configs = list(configs)
     if not configs:
         raise ValueError("select expected at least one configuration, got none")
-    seen_on_test = [_label(c) for c in configs if _label(c) in splits.tested]
+    labels = [_label(c) for c in configs]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"select expected distinct configurations, got labels {labels}")
+    seen_on_test = [label for label in labels if label in splits.tested]
     if seen_on_test:
         raise SealedTestSetError(f"{seen_on_test} already evaluated on test: selecting among "
                                  "them would choose on test. Select first, then final_test.")
@@ -194,11 +202,9 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
                    for c in tqdm(configs, desc="configs", leave=False, disable=not progress)]
     finally:
         splits._busy = outer
-    labels = [r.label for r in results]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"select expected distinct configurations, got labels {labels}")
     means = np.array([r.scores.mean() for r in results])
     best = results[int(np.argmax(means) if is_higher_better(metric) else np.argmin(means))]
+    splits.lost_selection.pop(best.label, None)  # it may have lost an earlier selection
     for r in results:
         if r is not best:
             splits.lost_selection[r.label] = best.label

@@ -101,6 +101,11 @@ def test_the_protocol_refuses_too_few_seeds_and_non_validation_metrics(toy_split
             run_seeds(fake_train_fn, {"level": 1}, toy_splits, metric=metric)
     with pytest.raises(ValueError, match=r"no 'val_auc' values; keys with values: \['val_acc'"):
         run_seeds(fake_train_fn, {"level": 1}, toy_splits, metric="val_auc", progress=False)
+    with pytest.raises(ValueError, match=r"Run.epoch=7 is outside the 4 epochs of its 'val_acc'"):
+        run_seeds(lambda c, s, sp: Run(fake_train_fn({"level": 1}, s, sp).curves, None, 7), {},
+                  toy_splits, progress=False)
+    with pytest.raises(ValueError, match="select expected distinct configurations"):
+        select(fake_train_fn, [{"level": 1}, {"level": 1}], toy_splits, progress=False)
     with pytest.raises(ValueError, match="must return experiment.Run"):
         run_seeds(lambda c, s, sp: {"val_acc": [1]}, {}, toy_splits, progress=False)
 
@@ -201,7 +206,7 @@ def test_the_module_docstring_example_runs_and_finds_the_wide_network_better():
     doc = experiment.__doc__
     code = re.search(r"::\n\n((?:    .*\n|\n)+)", doc).group(1)
     code = "\n".join(line[4:] for line in code.splitlines())
-    namespace = {"np": np}
+    namespace = {}
     exec(compile(code, "experiment-docstring", "exec"), namespace)
     wide, narrow = namespace["wide"], namespace["narrow"]
     from dlbook_utils.intervals import compare
@@ -263,3 +268,14 @@ def test_a_keras_train_fn_runs_under_the_protocol_and_is_deterministic():
     assert again.curves["val_accuracy"][-1] == first.scores[3]
     assert len(set(first.scores)) > 1 and first.scores.mean() > 0.6  # chance: 0.1
     assert final_test(first).scores.mean() > 0.6
+
+
+def test_a_configuration_that_wins_a_later_selection_can_be_reported(toy_splits):
+    """A loser of one selection that wins a later one (each technique tuned on its own
+    candidates): the latest selection decides what may be reported."""
+    select(fake_train_fn, [{"level": 0.7}, {"level": 0.95}], toy_splits, progress=False)
+    best, (_, loser) = select(fake_train_fn, [{"level": 0.7}, {"level": 0.6}], toy_splits,
+                              progress=False)
+    assert best.label == "level=0.7" and final_test(best).label == "level=0.7"
+    with pytest.raises(SealedTestSetError, match="lost the validation selection to 'level=0.7'"):
+        final_test(loser)
