@@ -56,8 +56,7 @@ class Interval:
 
     def describe(self) -> str:
         """E.g. ``0.912 [0.905, 0.919] (95 % CI, Student-t over seeds, n = 5)``."""
-        return f"{self} ({self.confidence:.0%} CI, {self.method}, n = {self.n})".replace(
-            "%", " %", 1)
+        return f"{self} ({self.confidence * 100:g} % CI, {self.method}, n = {self.n})"
 
 
 def _scores(values, where: str) -> np.ndarray:
@@ -94,13 +93,17 @@ def mean_and_half_width(values, axis: int = 0, confidence: float = 0.95):
     finite = np.isfinite(values)
     n = finite.sum(axis=axis)
     safe = np.where(finite, values, 0.0)
+    # Work in units of the largest |value|: squares of values near 1e200 would overflow.
+    scale = np.abs(safe).max(axis=axis, keepdims=True)
+    safe = safe / np.where(scale > 0, scale, 1.0)
     mean = np.divide(safe.sum(axis=axis), n, out=np.full(n.shape, np.nan), where=n > 0)
-    dev = np.where(finite, values - np.expand_dims(mean, axis), 0.0)
+    dev = np.where(finite, safe - np.expand_dims(mean, axis), 0.0)
     var = np.divide((dev * dev).sum(axis=axis), n - 1, out=np.full(n.shape, np.nan),
                     where=n > 1)
     t = np.array([_t_quantile(int(k), confidence) if k > 1 else np.nan for k in n.ravel()])
     half = t.reshape(n.shape) * np.sqrt(var) / np.sqrt(np.maximum(n, 1))
-    return mean, half
+    scale = np.squeeze(np.where(scale > 0, scale, 1.0), axis=axis)
+    return mean * scale, half * scale
 
 
 def t_interval(values, confidence: float = 0.95) -> Interval:
@@ -108,8 +111,9 @@ def t_interval(values, confidence: float = 0.95) -> Interval:
     values = _scores(values, "t_interval")
     confidence = _check_confidence(confidence, "t_interval")
     n = len(values)
-    mean = float(values.mean())
-    half = _t_quantile(n, confidence) * float(values.std(ddof=1)) / np.sqrt(n)
+    scale = float(np.abs(values).max()) or 1.0  # in units of the largest: no overflow at 1e200
+    mean = scale * float((values / scale).mean())
+    half = _t_quantile(n, confidence) * scale * float((values / scale).std(ddof=1)) / np.sqrt(n)
     return Interval(mean, mean - half, mean + half, n, confidence)
 
 
@@ -220,6 +224,6 @@ def compare(a, b, *, names=("A", "B"), metric: str | None = None,
         headline = f"{names[0]} vs {names[1]}: no measurable difference in {metric}"
         lead = f"No measurable difference between {names[0]} and {names[1]} on {metric}"
     sentence = (f"{lead}: {names[0]} {ia}, {names[1]} {ib}, difference {d_int} "
-                f"({confidence:.0%} Student-t intervals over {len(sa)} seeds; paired t-test "
-                f"p = {p:.2g}).").replace("%", " %", 1)
+                f"({confidence * 100:g} % Student-t intervals over {len(sa)} seeds; paired t-test "
+                f"p = {p:.2g}).")
     return Comparison(sentence, headline, verdict, ia, ib, d_int, p, separate)

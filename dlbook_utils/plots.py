@@ -211,7 +211,7 @@ def plot_curves_with_bands(curves: dict, ax=None, *, ylabel: str = "validation a
             ax.plot(epochs[last - 1:], mean[last - 1:], ":", color=line.get_color())
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    ax.set_ylabel(f"{ylabel} (mean, {confidence:.0%} CI)".replace("%", " %"))
+    ax.set_ylabel(f"{ylabel} (mean, {confidence * 100:g} % CI)")
     ax.legend()
     return ax
 
@@ -245,6 +245,6 @@ def plot_bars_with_intervals(scores: dict, ax=None, *, ylabel: str = "test accur
         shown = np.array(shown)
         span = np.ptp(shown) or 1.0
         ax.set_ylim(shown.min() - 0.15 * span, shown.max() + 0.15 * span)
-    ax.set_ylabel(f"{ylabel} (mean, {confidence:.0%} CI)".replace("%", " %"))
+    ax.set_ylabel(f"{ylabel} (mean, {confidence * 100:g} % CI)")
     ax.grid(axis="x", visible=False)
     return ax

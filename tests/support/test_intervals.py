@@ -82,6 +82,20 @@ def test_t_interval_by_hand():
     assert "Student-t" in iv.describe() and "95 %" in iv.describe() and "n = 5" in iv.describe()
 
 
+def test_extreme_magnitudes_give_finite_intervals_without_overflow():
+    """Losses of a diverging run can be huge; squaring them naively overflows (a warning,
+    an error under pytest). Both versions scale first."""
+    big = np.array([1.0, 2.0, 3.0, 4.0, 5.0]) * 1e200
+    half_of_1_to_5 = T_0975_4 * np.sqrt(2.5) / np.sqrt(5)
+    iv = t_interval(big)
+    assert iv.mean == pytest.approx(3e200) and iv.half_width == pytest.approx(
+        half_of_1_to_5 * 1e200)
+    tiny = np.array([1.0, 2.0, 3.0, 4.0, 5.0]) * 1e-200  # squares would underflow to 0
+    mean, half = intervals.mean_and_half_width(np.column_stack([big, tiny, 0 * big]))
+    np.testing.assert_allclose(mean, [3e200, 3e-200, 0.0])
+    np.testing.assert_allclose(half, [half_of_1_to_5 * 1e200, half_of_1_to_5 * 1e-200, 0.0])
+
+
 def test_t_interval_refuses_bad_input():
     with pytest.raises(ValueError, match="at least 2 scores"):
         t_interval([0.9])
