@@ -185,6 +185,9 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     ``best`` has the best mean validation ``metric``. The others are recorded in ``splits`` as
     having lost to it, so :func:`final_test` refuses them: the test set reports the winner.
     Candidates already scored on test are refused: choosing among them would choose on test.
+    The losers keep their curves but drop their predictors (models), which nothing may test.
+    The winner's validation score is optimistic (it is the best of several noisy means):
+    claims about it rest on its :func:`final_test` report.
     """
     configs = list(configs)
     if not configs:
@@ -208,6 +211,8 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     for r in results:
         if r is not best:
             splits.lost_selection[r.label] = best.label
+            for run in r.runs:  # never tested: free the models, keep the curves
+                run.predictor = None
     return best, results
 
 

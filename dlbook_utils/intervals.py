@@ -189,7 +189,8 @@ def compare(a, b, *, names=("A", "B"), metric: str | None = None,
     (scipy.stats.ttest_rel: seed i of A against seed i of B, which removes what the seed does
     to both) gives p < ``alpha``; otherwise "no measurable difference". The p-value is always
     printed. ``metric`` defaults to ``a.metric`` (else "score"); ``higher_is_better`` to what
-    the metric's name says (see :func:`is_higher_better`).
+    the metric's name says (see :func:`is_higher_better`). Claims about configurations chosen
+    on validation compare their test reports: the validation score of a winner is optimistic.
     """
     metric = metric or getattr(a, "metric", "score")
     if higher_is_better is None:

@@ -97,13 +97,16 @@ class FinalTestReport:
     """Test scores (n_seeds,) of one configuration: the only look at the test split.
 
     ``metric`` names what was measured, e.g. "test accuracy"; ``seeds`` pair it for
-    :func:`dlbook_utils.intervals.compare` with another configuration's report.
+    :func:`dlbook_utils.intervals.compare` with another configuration's report. ``order``
+    counts the configurations scored on this test split so far, this one included: the
+    printed report says how many looks at test there have been.
     """
 
     label: str
     seeds: tuple
     metric: str
     scores: np.ndarray
+    order: int
 
     @property
     def interval(self) -> Interval:
@@ -111,7 +114,7 @@ class FinalTestReport:
 
     def __str__(self) -> str:
         return (f"{self.label}: {self.metric} {self.interval.describe()}; "
-                "test split evaluated once for this configuration")
+                f"configuration {self.order} scored on this test split, each once")
 
 
 def output_accuracy(outputs, y) -> float:
@@ -145,14 +148,15 @@ def final_test(results, *, score=output_accuracy,
     if label in splits.tested:
         raise SealedTestSetError(f"{label!r} was already evaluated on test "
                                  f"({splits.tested[label]}); a second look turns the test set "
-                                 "into a validation set. Report the first result (re-running a notebook from the top "
-                                 "builds new Splits and a new ledger).")
+                                 "into a validation set. Report the first result (running "
+                                 "a notebook again from the top builds new Splits).")
     if label in splits.lost_selection:
         raise SealedTestSetError(f"{label!r} lost the validation selection to "
                                  f"{splits.lost_selection[label]!r}; only the chosen "
                                  "configuration is reported on test")
     X, y = splits._test
     scores = np.array([score(run.predictor(X), y) for run in results.runs], dtype=np.float64)
-    report = FinalTestReport(label, results.seeds, f"test {metric}", scores)
+    report = FinalTestReport(label, results.seeds, f"test {metric}", scores,
+                             order=len(splits.tested) + 1)
     splits.tested[label] = report
     return report

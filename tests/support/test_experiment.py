@@ -144,7 +144,8 @@ def test_final_test_scores_each_seed_once(toy_splits):
     report = final_test(res)
     np.testing.assert_array_equal(report.scores, np.ones(5))  # the fake predictor is perfect
     assert report.seeds == res.seeds and toy_splits.tested == {"level=0.9": report}
-    assert "test accuracy" in str(report) and "evaluated once" in str(report)
+    assert str(report).endswith("configuration 1 scored on this test split, each once")
+    assert "test accuracy 1 [1, 1]" in str(report)
     with pytest.raises(SealedTestSetError, match="already evaluated on test"):
         final_test(res)
     rerun = run_seeds(fake_train_fn, {"level": 0.9}, toy_splits, progress=False)
@@ -178,6 +179,7 @@ def test_select_keeps_the_best_validation_mean_and_seals_the_losers(toy_splits):
     assert best.config == {"level": 0.95} and [r.config for r in results] == configs
     with pytest.raises(SealedTestSetError, match="lost the validation selection to 'level=0.95'"):
         final_test(results[0])
+    assert all(run.predictor is None for r in (results[0], results[2]) for run in r.runs)
     assert final_test(best).label == "level=0.95"
     best_loss, _ = select(fake_train_fn, configs, Splits.from_arrays(
         *_toy_xy(), val_size=0.25, test_size=0.25), metric="val_loss", progress=False)
@@ -187,8 +189,9 @@ def test_select_keeps_the_best_validation_mean_and_seals_the_losers(toy_splits):
 def test_selecting_among_configurations_already_tested_is_caught(toy_splits):
     """Planted leak: test every candidate, then 'select' among them; that is choosing on test."""
     configs = [{"level": 0.7}, {"level": 0.9}]
-    for c in configs:
-        final_test(run_seeds(fake_train_fn, c, toy_splits, progress=False))
+    reports = [final_test(run_seeds(fake_train_fn, c, toy_splits, progress=False))
+               for c in configs]
+    assert [r.order for r in reports] == [1, 2]  # each printed report counts the looks
     with pytest.raises(SealedTestSetError, match="already evaluated on test"):
         select(fake_train_fn, configs, toy_splits, progress=False)
 
