@@ -46,8 +46,9 @@ class Splits:
 
     @classmethod
     def from_arrays(cls, X, y, *, val_size: float, test_size: float | None = None,
-                    test=None, seed: int = 0) -> Splits:
-        """Split ``X, y`` once, stratified by ``y``, with a fixed ``seed``.
+                    test=None, seed: int = 0, stratify: bool = True) -> Splits:
+        """Split ``X, y`` once, with a fixed ``seed``; stratified by the labels ``y``
+        (each split keeps the class proportions) unless ``stratify=False`` (regression).
 
         Either ``test_size`` (a fraction of ``X`` becomes test) or ``test=(X_test, y_test)``
         (a given test set, e.g. a data set's official one); ``val_size`` is a fraction of what
@@ -59,10 +60,10 @@ class Splits:
         X, y = np.asarray(X), np.asarray(y)
         if test is None:
             X, X_te, y, y_te = train_test_split(X, y, test_size=test_size, random_state=seed,
-                                                stratify=y)
+                                                stratify=y if stratify else None)
             test = (X_te, y_te)
         X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=val_size, random_state=seed,
-                                                  stratify=y)
+                                                  stratify=y if stratify else None)
         return cls((X_tr, y_tr), (X_va, y_va), test)
 
     @property

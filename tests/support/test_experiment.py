@@ -50,6 +50,19 @@ def _toy_xy():
     return X, (X[:, 0] > 0).astype(np.int64)
 
 
+def test_splits_are_stratified_by_label_unless_told_otherwise():
+    X, y = _toy_xy()
+    sp = Splits.from_arrays(X, y, val_size=0.25, test_size=0.25, seed=3)
+    shares = [part[1].mean() for part in (sp.train, sp.val, sp._test)]
+    assert max(shares) - min(shares) < 0.03  # same share of class 1 in every split
+    loose = Splits.from_arrays(X, y, val_size=0.25, test_size=0.25, seed=3, stratify=False)
+    shares = [part[1].mean() for part in (loose.train, loose.val, loose._test)]
+    assert max(shares) - min(shares) > 0.03  # the check above would catch a lost stratify=
+    targets = X[:, :1] * 2.0  # regression: continuous targets cannot be stratified
+    sp = Splits.from_arrays(X, targets, val_size=0.25, test_size=0.25, stratify=False)
+    assert sp.train[1].shape == (112, 1)
+
+
 def test_the_test_split_is_sealed(toy_splits):
     with pytest.raises(SealedTestSetError, match=r"sealed.*splits\.val.*final_test"):
         toy_splits.test  # noqa: B018
