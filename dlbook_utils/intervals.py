@@ -178,7 +178,7 @@ def _scores_and_seeds(x, name: str):
     return _scores(x, f"compare({name})"), ()
 
 
-def compare(a, b, *, names=("A", "B"), metric: str | None = None,
+def compare(a, b, *, names=None, metric: str | None = None,
             higher_is_better: bool | None = None, confidence: float = 0.95,
             alpha: float = 0.05) -> Comparison:
     """Compare two configurations run over the *same* seeds; say "better" only if justified.
@@ -188,10 +188,12 @@ def compare(a, b, *, names=("A", "B"), metric: str | None = None,
     the two Student-t intervals do not overlap, or when the paired t-test over the seeds
     (scipy.stats.ttest_rel: seed i of A against seed i of B, which removes what the seed does
     to both) gives p < ``alpha``; otherwise "no measurable difference". The p-value is always
-    printed. ``metric`` defaults to ``a.metric`` (else "score"); ``higher_is_better`` to what
-    the metric's name says (see :func:`is_higher_better`). Claims about configurations chosen
-    on validation compare their test reports: the validation score of a winner is optimistic.
+    printed. ``names`` default to the results' labels (else "A", "B"), ``metric`` to
+    ``a.metric`` (else "score"), ``higher_is_better`` to what the metric's name says (see
+    :func:`is_higher_better`). Claims about configurations chosen on validation compare their
+    test reports: the validation score of a winner is optimistic.
     """
+    names = names or (getattr(a, "label", "A"), getattr(b, "label", "B"))
     metric = metric or getattr(a, "metric", "score")
     if higher_is_better is None:
         higher_is_better = is_higher_better(metric)
