@@ -59,8 +59,8 @@ MIN_SEEDS = 5  # one seed is an anecdote; 5 give a usable t interval (t_{0.975,4
 class Run:
     """What ``train_fn`` returns for one seed.
 
-    ``curves``: per-epoch metrics, e.g. a ``dlbook_utils.train.History`` or Keras'
-    ``model.fit(...).history`` (``{"val_acc": [...], "val_loss": [...], ...}``).
+    ``curves``: per-epoch metrics, e.g. a ``dlbook_utils.train.History`` or what Keras'
+    ``model.fit`` returns (its ``.history`` dict ``{"val_accuracy": [...], ...}`` is used).
     ``predictor``: ``X (m, ...) -> outputs (m, ...)``, e.g. ``lambda X: train.predict(model, X)``
     or ``lambda X: model.predict(X, verbose=0)``.
     ``epoch``: 0-based epoch whose weights the predictor holds; default the last one, or the
@@ -72,6 +72,12 @@ class Run:
     epoch: int | None = None
 
     def __post_init__(self):
+        if not isinstance(self.curves, dict) and isinstance(getattr(self.curves, "history",
+                                                                    None), dict):
+            self.curves = self.curves.history  # a Keras History callback
+        if not isinstance(self.curves, dict):
+            raise ValueError(f"Run expected curves as a dict of per-epoch lists, got "
+                             f"{type(self.curves).__name__}")
         if self.epoch is None:
             restored = getattr(self.curves, "restored_best", False)
             self.epoch = self.curves.best_epoch if restored else -1

@@ -119,6 +119,9 @@ def test_the_protocol_refuses_too_few_seeds_and_non_validation_metrics(toy_split
                   toy_splits, progress=False)
     with pytest.raises(ValueError, match="select expected distinct configurations"):
         select(fake_train_fn, [{"level": 1}, {"level": 1}], toy_splits, progress=False)
+    with pytest.raises(ValueError, match="Run expected curves as a dict of per-epoch lists, "
+                                         "got list"):
+        Run([0.5, 0.6], None)
     with pytest.raises(ValueError, match="must return experiment.Run"):
         run_seeds(lambda c, s, sp: {"val_acc": [1]}, {}, toy_splits, progress=False)
 
@@ -277,7 +280,7 @@ def test_a_keras_train_fn_runs_under_the_protocol_and_is_deterministic():
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         hist = model.fit(*splits.train, validation_data=splits.val, epochs=2, batch_size=64,
                          verbose=0)
-        return Run(hist.history, lambda X: model.predict(X, verbose=0))
+        return Run(hist, lambda X: model.predict(X, verbose=0))  # Run reads hist.history
 
     first = run_seeds(keras_train_fn, {"hidden": 16}, sp, metric="val_accuracy",
                       progress=False)
