@@ -135,11 +135,13 @@ def _check_seeds(seeds) -> tuple:
     return seeds
 
 
-def _seed_frameworks(seed: int) -> None:
+def _seed_frameworks(seed: int) -> bool:
     """Seed Keras (and with it TF, NumPy's global and Python's generators) when it is in use,
-    without importing it: a NumPy train_fn seeds its own Generator."""
+    without importing it: a NumPy train_fn seeds its own Generator. True if Keras was seeded."""
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
+        return True
+    return False
 
 
 def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
@@ -148,7 +150,9 @@ def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
     """Train ``config`` once per seed with ``train_fn(config, seed, splits) -> Run``.
 
     Each run is scored by ``metric``, a validation curve, at the run's epoch (see ``Run``):
-    scores (n_seeds,). Same seeds, same code -> same scores. The progress bar (one step per
+    scores (n_seeds,). Same seeds, same code -> same scores: a NumPy train_fn seeds its own
+    Generator from ``seed``; Keras (imported before this call) is seeded here before each run
+    with ``keras.utils.set_random_seed(seed)``. The progress bar (one step per
     seed) disappears from a live notebook when done (``leave=False``), but a notebook executed
     for the site keeps its first frame as text: chapters pass ``progress=False``, as with
     ``train.fit``.
@@ -165,8 +169,11 @@ def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
     splits._busy = outer or f"training {label!r}"  # inside select, say "selecting"
     try:
         for seed in tqdm(seeds, desc=label, leave=False, disable=not progress):
-            _seed_frameworks(seed)
+            keras_seeded = _seed_frameworks(seed)
             run = train_fn(config, seed, splits)
+            if not keras_seeded and "keras" in sys.modules:
+                raise RuntimeError("train_fn imported Keras, so this run was not seeded and "
+                                   "would differ next time: import keras before run_seeds")
             if not isinstance(run, Run):
                 raise ValueError(f"train_fn must return experiment.Run(curves, predictor), "
                                  f"got {type(run).__name__}")

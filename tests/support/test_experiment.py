@@ -134,6 +134,20 @@ def test_keras_is_seeded_per_run_when_it_is_in_use(toy_splits, monkeypatch):
     assert calls == [7, 3, 9, 1, 5]
 
 
+def test_a_train_fn_that_imports_keras_itself_is_stopped(toy_splits, monkeypatch):
+    """Its first run would be unseeded (Keras was not loaded when run_seeds seeded it), so a
+    rerun in the same session would differ: fail loudly instead."""
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    fake_keras = types.SimpleNamespace(utils=types.SimpleNamespace(set_random_seed=print))
+
+    def importing_train_fn(config, seed, splits):
+        monkeypatch.setitem(sys.modules, "keras", fake_keras)  # what `import keras` does
+        return fake_train_fn(config, seed, splits)
+
+    with pytest.raises(RuntimeError, match="import keras before run_seeds"):
+        run_seeds(importing_train_fn, {"level": 1}, toy_splits, progress=False)
+
+
 def digits_train_fn(config, seed, splits):
     rng = np.random.default_rng(seed)
     model = layers.mlp([64, config["hidden"], 10], rng=rng, dtype=np.float32)
