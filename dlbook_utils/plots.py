@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["OKABE_ITO", "set_style", "plot_history", "plot_decision_boundary", "show_images",
-           "plot_trajectories", "plot_function_and_grad"]
+           "plot_trajectories", "plot_function_and_grad", "plot_curves_with_bands",
+           "plot_bars_with_intervals"]
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency.  Black comes last so that it is not the first data colour.
@@ -172,4 +173,78 @@ def plot_function_and_grad(f, grad, x=None, ax=None, *, names=("f(z)", "f'(z)"))
     ax.axhline(0, color="0.5", linewidth=0.6)
     ax.set_xlabel("z")
     ax.legend()
+    return ax
+
+
+def _per_seed(name, values, ndim: int) -> np.ndarray:
+    """Per-seed numbers from an array or from a result with ``.scores``, as float64."""
+    values = np.asarray(getattr(values, "scores", values), dtype=np.float64)
+    if values.ndim != ndim or len(values) < 2:
+        shape = "(n_seeds, n_epochs)" if ndim == 2 else "(n_seeds,)"
+        raise ValueError(f"{name!r}: expected {shape} values from at least 2 seeds, "
+                         f"got shape {values.shape}")
+    return values
+
+
+def plot_curves_with_bands(curves: dict, ax=None, *, ylabel: str = "validation accuracy",
+                           confidence: float = 0.95):
+    """Mean curve per name with a band of its Student-t interval across seeds, per epoch.
+
+    ``curves``: ``{name: (n_seeds, n_epochs) array}``, e.g. ``results.curves("val_acc")``;
+    NaN marks epochs after a run stopped early. The band is mean ± t s/√n over the seeds
+    (dlbook_utils.intervals). Once a run has stopped, the mean of the runs still going is
+    dotted and has no band: it is a mean over fewer, self-selected runs.
+    """
+    from .intervals import mean_and_half_width
+
+    ax = _axes(ax)
+    for name, values in curves.items():
+        values = _per_seed(name, values, 2)
+        mean, half = mean_and_half_width(values, axis=0, confidence=confidence)
+        epochs = np.arange(1, values.shape[1] + 1)
+        complete = np.isfinite(values).all(axis=0)
+        last = int(np.argmin(complete)) if not complete.all() else len(epochs)
+        (line,) = ax.plot(epochs[:last], mean[:last], label=f"{name} (n = {len(values)})")
+        ax.fill_between(epochs[:last], (mean - half)[:last], (mean + half)[:last],
+                        color=line.get_color(), alpha=0.2, linewidth=0)
+        if last < len(epochs):
+            ax.plot(epochs[last - 1:], mean[last - 1:], ":", color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.set_ylabel(f"{ylabel} (mean, {confidence * 100:g} % CI)")
+    ax.legend()
+    return ax
+
+
+def plot_bars_with_intervals(scores: dict, ax=None, *, ylabel: str = "test accuracy",
+                             confidence: float = 0.95, zoom: bool = False):
+    """One bar per name at the mean over seeds, its Student-t interval, and each seed as a dot.
+
+    ``scores``: ``{name: (n_seeds,) array}`` or results with ``.scores`` (run_seeds, final_test).
+    The dots show what the interval summarizes: with 5 seeds, every seed is visible. Bars start
+    at 0; ``zoom=True`` limits the y axis to the intervals and dots, for differences of a few
+    tenths of a percent (say so in the caption: the bars' heights are then not to scale).
+    """
+    from .intervals import t_interval
+
+    ax = _axes(ax)
+    rng = np.random.default_rng(0)  # fixed horizontal jitter: the figure is the same every run
+    shown = []  # every y value drawn: interval ends and seeds
+    for i, (name, values) in enumerate(scores.items()):
+        values = _per_seed(name, values, 1)
+        interval = t_interval(values, confidence)
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.bar(i, interval.mean, width=0.6, color=colour, alpha=0.35)
+        ax.errorbar(i, interval.mean, yerr=interval.half_width, color=colour, capsize=6,
+                    linewidth=1.8)
+        ax.plot(i + rng.uniform(-0.12, 0.12, len(values)), values, "o", color=colour,
+                markersize=4)
+        shown += [interval.low, interval.high, *values]
+    ax.set_xticks(range(len(scores)), list(scores))
+    if zoom:
+        shown = np.array(shown)
+        span = np.ptp(shown) or 1.0
+        ax.set_ylim(shown.min() - 0.15 * span, shown.max() + 0.15 * span)
+    ax.set_ylabel(f"{ylabel} (mean, {confidence * 100:g} % CI)")
+    ax.grid(axis="x", visible=False)
     return ax
