@@ -1,0 +1,254 @@
+"""Data-parallel training of one small MLP: the same run on 1 process or on k worker processes.
+
+``train`` is what each process runs (through :func:`dlbook_utils.distributed.run_workers`). It
+trains a 64-h-10 MLP on sklearn's digits with a custom ``GradientTape`` loop under a
+``tf.distribute`` strategy, with SGD on a fixed sequence of *global* batches:
+
+- with ``TF_CONFIG`` set (k workers), the strategy is ``MultiWorkerMirroredStrategy``; worker i
+  takes rows ``[i*B/k, (i+1)*B/k)`` of each global batch of B rows, and the optimizer sums the
+  k workers' gradients (an all-reduce) before every update;
+- without it, the default strategy: one process, the whole global batch.
+
+Because the workers' gradients are *summed*, each worker must divide its loss by the **global**
+batch size B, which ``tf.nn.compute_average_loss(per_example_loss, global_batch_size=B)`` does.
+Then the sum over workers is the mean over the global batch, and k workers follow the same
+trajectory as one process, up to float32 rounding (the sums run in another order).
+``average_over="local"`` plants the classic bug: each worker takes the *mean over its own* B/k
+rows, the all-reduce adds k such means, and every gradient comes out k times too large.
+
+TensorFlow is imported inside ``train`` only: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+from .distributed import run_workers
+
+__all__ = ["train", "run_data_parallel", "run_single_process", "max_weight_difference",
+           "float32_bound", "gradient_ratio", "ms_per_step", "step_times", "TARGET"]
+
+TARGET = "dlbook_utils.data_parallel:train"
+WARMUP_STEPS = 2  # the first steps trace the tf.function and warm the caches: not timed
+
+
+def _initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
+    """Glorot-uniform W1 (64, h), b1 (h,), W2 (h, 10), b2 (10,), the same in every process."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for d_in, d_out in [(64, hidden), (hidden, 10)]:
+        limit = np.sqrt(6.0 / (d_in + d_out))
+        weights += [rng.uniform(-limit, limit, (d_in, d_out)).astype(np.float32),
+                    np.zeros(d_out, np.float32)]
+    return weights
+
+
+def global_batches(steps: int, batch: int, seed: int):
+    """Row indices of each global batch: (steps, batch), reshuffled at every pass over the data."""
+    from .data import load_digits_split
+
+    X, _, y, _ = load_digits_split(test_size=0.25, seed=0)  # X (1347, 64) float32, y (1347,)
+    rng = np.random.default_rng(seed)
+    passes = -(-steps * batch // len(X))  # ceil
+    order = np.concatenate([rng.permutation(len(X)) for _ in range(passes)])
+    return X, y, order[:steps * batch].reshape(steps, batch)
+
+
+RUN_DEFAULTS = {"steps": 20, "global_batch": 64, "hidden": 32, "lr": 0.1, "seed": 0,
+                "average_over": "global"}
+
+
+def _start_tf(threads: int, deterministic: bool):
+    """Import TF with this process's settings; the strategy and this worker's index."""
+    import tensorflow as tf  # here: after TF_CONFIG is set, and never in the caller
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if "TF_CONFIG" not in os.environ:
+        return tf, tf.distribute.get_strategy(), 0  # the default strategy: one process
+    ring = tf.distribute.experimental.CommunicationOptions(
+        implementation=tf.distribute.experimental.CommunicationImplementation.RING)
+    strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=ring)
+    return tf, strategy, json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+
+
+def train(runs: list[dict] | None = None, *, threads: int = 1,
+          deterministic: bool = True) -> list[dict]:
+    """Each run of ``runs`` in turn, in this process; one result dict per run.
+
+    A run's keys (all optional; defaults in RUN_DEFAULTS): ``steps``, ``global_batch`` B,
+    ``hidden`` h, ``lr``, ``seed``, ``average_over`` ("global", or "local" for the planted bug).
+    Several runs share one start of TensorFlow and of the cluster, which takes seconds.
+
+    A result holds ``weights`` [W1 (64, h), b1 (h,), W2 (h, 10), b2 (10,)] after training,
+    ``first_gradient`` (the same shapes: the summed gradient of the first global batch, the one
+    the optimizer applies), ``losses`` (steps,) the loss of each global batch, ``step_seconds``
+    (steps,) the wall time of each step, ``allreduce_seconds`` the time of one all-reduce of a
+    gradient (communication alone), ``setup_seconds`` (from the call to the first step: TF's
+    import, the cluster's start, the first tracing) and ``conditions``.
+    """
+    begin = time.perf_counter()
+    runs = [{**RUN_DEFAULTS, **run} for run in (runs if runs is not None else [{}])]
+    for run in runs:
+        if set(run) - set(RUN_DEFAULTS) or run["average_over"] not in ("global", "local"):
+            raise ValueError(f"train expected runs with keys in {sorted(RUN_DEFAULTS)} and "
+                             f"average_over 'global' or 'local', got {run}")
+    tf, strategy, task = _start_tf(threads, deterministic)
+    k = strategy.num_replicas_in_sync
+    conditions = {"workers": k, "task": task, "threads": threads,
+                  "deterministic": deterministic, "tensorflow": tf.__version__,
+                  "oneDNN": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
+    results = []
+    for run in runs:
+        results.append({**_train_one(tf, strategy, task, begin, **run), "conditions": conditions})
+        begin = time.perf_counter()
+    return results
+
+
+def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed, average_over):
+    import keras
+
+    k = strategy.num_replicas_in_sync  # one replica per worker on a CPU
+    if global_batch % k:
+        raise ValueError(f"train expected global_batch divisible by the {k} workers, "
+                         f"got {global_batch}")
+    local = global_batch // k
+    X, y, rows = global_batches(steps, global_batch, seed)
+    mine = rows[:, task * local:(task + 1) * local]  # this worker's share of every global batch
+    with strategy.scope():  # variables made here are mirrored: one copy per worker, kept equal
+        model = keras.Sequential([keras.Input(shape=(64,)),
+                                  keras.layers.Dense(hidden, activation="relu"),
+                                  keras.layers.Dense(10)])
+        model.set_weights(_initial_weights(hidden, seed))
+        optimizer = keras.optimizers.SGD(learning_rate=lr)
+
+    def replica_loss(xb, yb):
+        per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, model(xb, training=True))
+        if average_over == "global":
+            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        return tf.reduce_mean(per_example)  # planted bug: divides by B/k, not by B
+
+    def replica_gradient(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = replica_loss(xb, yb)
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    def replica_step(xb, yb):
+        loss, grads = replica_gradient(xb, yb)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))  # all-reduce
+        return loss
+
+    def total(per_replica):  # the sum over workers, as the optimizer's all-reduce computes it
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    @tf.function
+    def step(xb, yb):
+        return total(strategy.run(replica_step, args=(xb, yb)))
+
+    @tf.function
+    def summed_gradient(xb, yb):
+        return [total(g) for g in strategy.run(replica_gradient, args=(xb, yb))[1]]
+
+    def replica_allreduce():  # what the optimizer does with the gradients, on zeros
+        zeros = [tf.zeros_like(w) for w in model.trainable_variables]
+        summed = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, zeros)
+        return tf.add_n([tf.reduce_sum(g) for g in summed])
+
+    @tf.function
+    def allreduce_only():
+        return strategy.experimental_local_results(strategy.run(replica_allreduce))[0]
+
+    batches = [(tf.constant(X[r]), tf.constant(y[r].astype(np.int32))) for r in mine]
+    first_gradient = [g.numpy() for g in summed_gradient(*batches[0])]
+    setup_seconds = time.perf_counter() - begin
+    print(f"worker {task} of {k}: set up in {setup_seconds:.1f} s; training {steps} steps",
+          flush=True)  # a progress mark in the worker's log
+    losses, step_seconds = [], []
+    for xb, yb in batches:
+        tic = time.perf_counter()
+        losses.append(float(step(xb, yb).numpy()))  # .numpy() waits for the step to finish
+        step_seconds.append(time.perf_counter() - tic)
+    allreduce_only()  # trace
+    tic = time.perf_counter()
+    for _ in range(10):
+        allreduce_only().numpy()
+    return {"weights": [w.numpy() for w in model.trainable_variables],
+            "first_gradient": first_gradient, "losses": np.array(losses),
+            "step_seconds": np.array(step_seconds),
+            "allreduce_seconds": (time.perf_counter() - tic) / 10, "setup_seconds": setup_seconds}
+
+
+def run_data_parallel(runs: list[dict] | None = None, n_workers: int = 2, *,
+                      threads: int = 1, deterministic: bool = True, timeout: float = 120.0,
+                      env: dict | None = None) -> list[list[dict]]:
+    """``train(runs)`` on ``n_workers`` worker processes: ``results[run][worker]``."""
+    per_worker = run_workers(TARGET, n_workers, timeout=timeout, env=env,
+                             kwargs={"runs": runs, "threads": threads,
+                                     "deterministic": deterministic})
+    return [list(by_run) for by_run in zip(*per_worker, strict=True)]
+
+
+def run_single_process(runs: list[dict] | None = None, *, threads: int = 1,
+                       deterministic: bool = True, timeout: float = 120.0,
+                       env: dict | None = None) -> list[dict]:
+    """The reference: ``train(runs)`` in one fresh process without TF_CONFIG: ``results[run]``."""
+    return run_workers(TARGET, 1, timeout=timeout, env=env, use_tf_config=False,
+                       kwargs={"runs": runs, "threads": threads,
+                               "deterministic": deterministic})[0]
+
+
+def max_weight_difference(a: dict, b: dict) -> float:
+    """Largest |Δ| over every weight of two ``train`` results."""
+    return max(float(np.max(np.abs(wa.astype(np.float64) - wb)))
+               for wa, wb in zip(a["weights"], b["weights"], strict=True))
+
+
+def gradient_ratio(a: dict, b: dict) -> float:
+    """The factor s that best fits a's first gradient as s × b's (least squares, all weights).
+
+    1 when both runs apply the same gradient; k for the planted bug against the reference.
+    """
+    ga = np.concatenate([g.ravel() for g in a["first_gradient"]]).astype(np.float64)
+    gb = np.concatenate([g.ravel() for g in b["first_gradient"]]).astype(np.float64)
+    return float(ga @ gb / (gb @ gb))
+
+
+def ms_per_step(result: dict) -> float:
+    """Median wall time of a step in milliseconds, the first WARMUP_STEPS left out."""
+    times = result["step_seconds"][WARMUP_STEPS:]
+    if times.size == 0:
+        raise ValueError(f"ms_per_step expected more than {WARMUP_STEPS} steps, "
+                         f"got {result['step_seconds'].size}")
+    return 1e3 * float(np.median(times))
+
+
+def float32_bound(result: dict) -> float:
+    """How far two float32 runs of ``result``'s length may drift apart by rounding alone.
+
+    One float32 rounding (eps = 2**-23 relative) of the largest weight per step: the k workers
+    sum the same products in another order, which changes each step's update by about that much.
+    """
+    largest = max(float(np.max(np.abs(w))) for w in result["weights"])
+    return len(result["losses"]) * float(np.finfo(np.float32).eps) * largest
+
+
+def step_times(single: dict, workers: list[dict]) -> dict:
+    """Milliseconds per step of one process and of k workers, and what the difference means.
+
+    A synchronous step ends when the slowest worker's does, so the workers' time is their
+    largest median. ``allreduce_ms`` is one all-reduce of a gradient's worth of zeros (the
+    communication alone); ``speedup`` > 1 means the k workers finish a step sooner.
+    """
+    single_ms = ms_per_step(single)
+    workers_ms = max(ms_per_step(w) for w in workers)
+    return {"single_ms": single_ms, "workers_ms": workers_ms, "speedup": single_ms / workers_ms,
+            "allreduce_ms": 1e3 * max(w["allreduce_seconds"] for w in workers),
+            "workers": len(workers), "conditions": {key: value for key, value in
+                                                   workers[0]["conditions"].items()
+                                                   if key not in ("task", "workers")}}
