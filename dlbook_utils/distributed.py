@@ -6,11 +6,11 @@ learns its place in the cluster from the environment variable ``TF_CONFIG``::
     {"cluster": {"worker": ["127.0.0.1:40001", "127.0.0.1:40002"]},
      "task": {"type": "worker", "index": 0}}
 
-Every worker gets the same cluster (one free local port each: the gRPC servers talk over
-127.0.0.1 only) and its own index. ``run_workers`` starts them, calls the same function in each
+Every worker gets the same cluster (one free port each, every address 127.0.0.1: see
+:mod:`dlbook_utils.cluster`) and its own index. ``run_workers`` starts them, calls the same function in each
 and returns the results in index order::
 
-    results = run_workers("dlbook_utils.data_parallel:train", 2, kwargs={"steps": 20})
+    results = run_workers("dlbook_utils.data_parallel:train", 2, kwargs={"runs": [{}]})
 
 No worker outlives the call, whatever happens:
 
@@ -31,21 +31,20 @@ first). Its keyword arguments and its result travel as pickles, so both must be 
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from .cluster import HOST, free_local_ports, surviving_processes, tf_config
+
 __all__ = ["HOST", "WorkerError", "WorkerTimeout", "WorkerGroup", "run_workers",
            "free_local_ports", "tf_config", "surviving_processes"]
 
-HOST = "127.0.0.1"  # workers listen on the loopback interface only
 GRACE_SECONDS = 3.0  # between SIGTERM and SIGKILL
 POLL_SECONDS = 0.05
 
@@ -56,29 +55,6 @@ class WorkerError(RuntimeError):
 
 class WorkerTimeout(TimeoutError):
     """The workers did not all return within the timeout."""
-
-
-def free_local_ports(n: int) -> list[int]:
-    """``n`` distinct TCP ports that are free on 127.0.0.1 right now.
-
-    All ``n`` sockets are held open together, so the kernel cannot hand out one port twice.
-    """
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind((HOST, 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def tf_config(ports: list[int], index: int) -> str:
-    """The ``TF_CONFIG`` JSON of worker ``index`` in a cluster of workers on ``ports``."""
-    if not 0 <= index < len(ports):
-        raise ValueError(f"tf_config expected index in [0, {len(ports)}), got {index}")
-    cluster = {"worker": [f"{HOST}:{port}" for port in ports]}
-    return json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
 
 
 def _target_name(target) -> str:
@@ -177,6 +153,19 @@ class WorkerGroup:
         """Everything worker ``index`` has printed so far (stdout and stderr)."""
         return (self.folder / f"worker-{index}.log").read_text(errors="replace")
 
+    def wait_for_log(self, index: int, text: str, timeout: float = 60.0) -> None:
+        """Block until worker ``index`` prints ``text`` (e.g. a progress mark)."""
+        end = time.monotonic() + timeout
+        while text not in self.log(index):
+            if self.processes[index].poll() is not None or time.monotonic() > end:
+                raise WorkerError(f"worker {index} did not print {text!r}; its log ends "
+                                  f"with:\n{_tail(self.folder / f'worker-{index}.log')}")
+            time.sleep(POLL_SECONDS)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL worker ``index`` alone, as a crash would: to show what the others do."""
+        os.kill(self.processes[index].pid, signal.SIGKILL)
+
     def wait(self) -> list:
         """The workers' results in index order; raises WorkerError or WorkerTimeout."""
         deadline = self._start + self.timeout
@@ -255,21 +244,3 @@ def run_workers(target, n_workers: int = 2, *, kwargs: dict | None = None,
     with WorkerGroup(target, n_workers, kwargs=kwargs, timeout=timeout, env=env,
                      use_tf_config=use_tf_config) as group:
         return group.wait()
-
-
-def surviving_processes(pids) -> list[int]:
-    """Processes still alive (not zombies) in the process groups of ``pids``, read from /proc.
-
-    After a run, ``surviving_processes(group.pids) == []`` shows that nothing was left behind:
-    no worker, and nothing that a worker started. Linux only (it reads /proc).
-    """
-    groups, alive = set(pids), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (command)"
-        except (OSError, IndexError):
-            continue  # the process ended while we looked
-        state, pgid = fields[0], int(fields[2])
-        if pgid in groups and state != "Z":
-            alive.append(int(stat.parent.name))
-    return sorted(alive)
