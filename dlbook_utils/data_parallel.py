@@ -48,7 +48,10 @@ def _initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
 
 
 def global_batches(steps: int, batch: int, seed: int):
-    """Row indices of each global batch: (steps, batch), reshuffled at every pass over the data."""
+    """The digits' X (1347, 64) and y (1347,), and the rows of each global batch (steps, batch).
+
+    The rows are reshuffled at every pass over the data, the same in every process (``seed``).
+    """
     from .data import load_digits_split
 
     X, _, y, _ = load_digits_split(test_size=0.25, seed=0)  # X (1347, 64) float32, y (1347,)
@@ -90,8 +93,8 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
     ``first_gradient`` (the same shapes: the summed gradient of the first global batch, the one
     the optimizer applies), ``losses`` (steps,) the loss of each global batch, ``step_seconds``
     (steps,) the wall time of each step, ``allreduce_seconds`` the time of one all-reduce of a
-    gradient (communication alone), ``setup_seconds`` (from the call to the first step: TF's
-    import, the cluster's start, the first tracing) and ``conditions``.
+    gradient (communication alone), ``setup_seconds`` (to the first step; for the first run
+    this includes TF's import and the cluster's start) and ``conditions``.
     """
     begin = time.perf_counter()
     runs = [{**RUN_DEFAULTS, **run} for run in (runs if runs is not None else [{}])]
@@ -99,9 +102,14 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
         if set(run) - set(RUN_DEFAULTS) or run["average_over"] not in ("global", "local"):
             raise ValueError(f"train expected runs with keys in {sorted(RUN_DEFAULTS)} and "
                              f"average_over 'global' or 'local', got {run}")
+        if not all(isinstance(run[key], int) and run[key] >= 1
+                   for key in ("steps", "global_batch", "hidden")):
+            raise ValueError(f"train expected steps, global_batch and hidden to be integers "
+                             f">= 1, got {run}")
     tf, strategy, task = _start_tf(threads, deterministic)
     k = strategy.num_replicas_in_sync
-    conditions = {"workers": k, "task": task, "threads": threads,
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    conditions = {"workers": k, "task": task, "threads": threads, "cores": cores,
                   "deterministic": deterministic, "tensorflow": tf.__version__,
                   "oneDNN": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
     results = []
@@ -219,13 +227,15 @@ def gradient_ratio(a: dict, b: dict) -> float:
     return float(ga @ gb / (gb @ gb))
 
 
-def ms_per_step(result: dict) -> float:
-    """Median wall time of a step in milliseconds, the first WARMUP_STEPS left out."""
+def ms_per_step(result: dict, *, best: bool = False) -> float:
+    """Wall time of a step in milliseconds, the first WARMUP_STEPS left out: the median, or
+    with ``best=True`` the fastest step (the least disturbed by other programs on the machine).
+    """
     times = result["step_seconds"][WARMUP_STEPS:]
     if times.size == 0:
         raise ValueError(f"ms_per_step expected more than {WARMUP_STEPS} steps, "
                          f"got {result['step_seconds'].size}")
-    return 1e3 * float(np.median(times))
+    return 1e3 * float(np.min(times) if best else np.median(times))
 
 
 def float32_bound(result: dict) -> float:
@@ -233,6 +243,8 @@ def float32_bound(result: dict) -> float:
 
     One float32 rounding (eps = 2**-23 relative) of the largest weight per step: the k workers
     sum the same products in another order, which changes each step's update by about that much.
+    A bound stated and tested, not proved: at the defaults (20 steps) it is 1.0e-6, and 2 workers
+    differ from one process by 4.5e-8; the planted bug by 0.11.
     """
     largest = max(float(np.max(np.abs(w))) for w in result["weights"])
     return len(result["losses"]) * float(np.finfo(np.float32).eps) * largest
@@ -241,14 +253,20 @@ def float32_bound(result: dict) -> float:
 def step_times(single: dict, workers: list[dict]) -> dict:
     """Milliseconds per step of one process and of k workers, and what the difference means.
 
-    A synchronous step ends when the slowest worker's does, so the workers' time is their
-    largest median. ``allreduce_ms`` is one all-reduce of a gradient's worth of zeros (the
-    communication alone); ``speedup`` > 1 means the k workers finish a step sooner.
+    A synchronous step ends when the slowest worker's does, so the workers' time is the largest
+    over the workers. ``*_ms`` are medians, ``*_best_ms`` fastest steps (on a busy machine the
+    median also measures the other programs); ``speedup`` > 1 means the k workers finish a step
+    sooner. ``allreduce_ms`` is one all-reduce of a gradient's worth of zeros: the
+    communication alone, which one process does not pay.
     """
-    single_ms = ms_per_step(single)
-    workers_ms = max(ms_per_step(w) for w in workers)
-    return {"single_ms": single_ms, "workers_ms": workers_ms, "speedup": single_ms / workers_ms,
-            "allreduce_ms": 1e3 * max(w["allreduce_seconds"] for w in workers),
-            "workers": len(workers), "conditions": {key: value for key, value in
-                                                   workers[0]["conditions"].items()
-                                                   if key not in ("task", "workers")}}
+    times = {}
+    for best, suffix in [(False, "ms"), (True, "best_ms")]:
+        times[f"single_{suffix}"] = ms_per_step(single, best=best)
+        times[f"workers_{suffix}"] = max(ms_per_step(w, best=best) for w in workers)
+    times["speedup"] = times["single_ms"] / times["workers_ms"]
+    times["best_speedup"] = times["single_best_ms"] / times["workers_best_ms"]
+    times["allreduce_ms"] = 1e3 * max(w["allreduce_seconds"] for w in workers)
+    times["workers"] = len(workers)
+    times["conditions"] = {key: value for key, value in workers[0]["conditions"].items()
+                           if key not in ("task", "workers")}
+    return times

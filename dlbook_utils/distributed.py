@@ -116,6 +116,7 @@ class WorkerGroup:
         self.env, self.use_tf_config = dict(env or {}), use_tf_config
         self.processes: list[subprocess.Popen] = []
         self.seconds: float | None = None
+        self._closed = False
 
     @property
     def pids(self) -> list[int]:
@@ -195,6 +196,8 @@ class WorkerGroup:
 
     def close(self) -> None:
         """Stop every worker and its process group: stdin closed, SIGTERM, then SIGKILL."""
+        if self._closed:  # once only: a group id must not be signalled after it may be reused
+            return
         for proc in self.processes:
             if proc.stdin and not proc.stdin.closed:
                 try:
@@ -213,6 +216,7 @@ class WorkerGroup:
         if getattr(self, "_folder", None) is not None:
             self._folder.cleanup()
             self._folder = None
+        self._closed = True
 
     def _all_exited(self, seconds: float) -> bool:
         end = time.monotonic() + seconds

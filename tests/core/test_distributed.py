@@ -7,6 +7,7 @@ nothing alive in the workers' process groups (``surviving_processes``).
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -126,8 +127,19 @@ def test_step_times_report_numbers_and_their_conditions(runs):
     print(times)
     assert times["single_ms"] > 0 and times["workers_ms"] > 0 and times["allreduce_ms"] > 0
     assert times["speedup"] == pytest.approx(times["single_ms"] / times["workers_ms"])
+    assert times["best_speedup"] == pytest.approx(times["single_best_ms"] / times["workers_best_ms"])
+    steps = runs[1][0][0]["step_seconds"][dp.WARMUP_STEPS:]
+    assert times["workers_best_ms"] >= 1e3 * steps.min() and len(steps) == 18
+    assert times["single_best_ms"] <= times["single_ms"]
     assert times["conditions"] == {"threads": 1, "deterministic": True, "oneDNN": False,
+                                   "cores": len(os.sched_getaffinity(0)),
                                    "tensorflow": times["conditions"]["tensorflow"]}
+
+
+def test_importing_the_helpers_does_not_import_tensorflow():
+    code = ("import sys, dlbook_utils.data_parallel, dlbook_utils.distributed, "
+            "dlbook_utils.mixed_precision; assert 'tensorflow' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_a_killed_tensorflow_worker_fails_the_run_and_leaves_no_process():
