@@ -47,6 +47,7 @@ __all__ = ["HOST", "WorkerError", "WorkerTimeout", "WorkerGroup", "run_workers",
 
 GRACE_SECONDS = 3.0  # between SIGTERM and SIGKILL
 POLL_SECONDS = 0.05
+PORT_TAKEN = "Could not start gRPC server"  # what TF says when its port is no longer free
 
 
 class WorkerError(RuntimeError):
@@ -243,8 +244,15 @@ def run_workers(target, n_workers: int = 2, *, kwargs: dict | None = None,
     """Run ``target(**kwargs)`` in ``n_workers`` fresh processes; return their results.
 
     See :class:`WorkerGroup` for the arguments. Raises WorkerError when a worker fails and
-    WorkerTimeout after ``timeout`` seconds; in every case no worker is left running.
+    WorkerTimeout after ``timeout`` seconds; in every case no worker is left running. A run
+    whose gRPC server could not start (another program took its port between our check and
+    the worker's bind) is started once more, on new ports.
     """
-    with WorkerGroup(target, n_workers, kwargs=kwargs, timeout=timeout, env=env,
-                     use_tf_config=use_tf_config) as group:
-        return group.wait()
+    for attempt in (1, 2):
+        try:
+            with WorkerGroup(target, n_workers, kwargs=kwargs, timeout=timeout, env=env,
+                             use_tf_config=use_tf_config) as group:
+                return group.wait()
+        except WorkerError as error:
+            if attempt == 2 or PORT_TAKEN not in str(error):
+                raise

@@ -83,6 +83,14 @@ def script(tmp_path):
                 time.sleep(600)
             return index()
 
+        def port_taken_once(folder):
+            # the first worker 0 fails as TF does when its port was taken; its retry succeeds
+            marker = os.path.join(folder, "failed-once")
+            if index() == 0 and not os.path.exists(marker):
+                open(marker, "w").close()
+                raise SystemExit("UnknownError: Could not start gRPC server")
+            return os.environ["TF_CONFIG"]
+
         def everyone_hangs():
             time.sleep(600)
 
@@ -163,6 +171,12 @@ def test_workers_get_their_tf_config_and_return_results_in_order(script):
     assert all(address.startswith("127.0.0.1:") for address in cluster)
     assert [r["death_signal"] for r in results] == [signal.SIGKILL] * 2  # dies with its parent
     assert surviving_processes([r["pid"] for r in results]) == []
+
+
+def test_a_port_taken_before_the_worker_binds_it_is_retried_once_on_new_ports(script, tmp_path):
+    configs = run_workers(f"{script}:port_taken_once", 2, kwargs={"folder": str(tmp_path)},
+                          timeout=30)
+    assert (tmp_path / "failed-once").exists() and configs[0] != configs[1]
 
 
 def test_a_failing_worker_raises_with_its_traceback(script):
