@@ -100,7 +100,8 @@ class WorkerGroup:
     ``with`` block, by any route, stops every worker and its process group. ``pids`` lists the
     workers (each also the id of its process group); ``seconds`` is the wall time from start to
     the last result. ``use_tf_config=False`` starts plain processes (a single-process baseline
-    under the same conditions). ``env`` adds or overrides environment variables of the workers.
+    under the same conditions). The workers inherit the caller's environment, with TF's C++
+    logs and oneDNN off unless it says otherwise; ``env`` adds or overrides variables.
     """
 
     def __init__(self, target, n_workers: int = 2, *, kwargs: dict | None = None,
@@ -139,8 +140,8 @@ class WorkerGroup:
         return self
 
     def _spawn(self, index: int, ports: list[int]) -> subprocess.Popen:
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-               **self.env}
+        env = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",  # unless set
+               **os.environ, **self.env}
         env.pop("TF_CONFIG", None)
         if self.use_tf_config:
             env["TF_CONFIG"] = tf_config(ports, index)
