@@ -27,13 +27,21 @@ import time
 
 import numpy as np
 
-from .distributed import run_workers
+from .distributed import WorkerGroup, run_workers
+from .parallel_checks import (  # re-exported: the chapter imports one module
+    WARMUP_STEPS,
+    float32_bound,
+    gradient_ratio,
+    max_weight_difference,
+    ms_per_step,
+    step_times,
+)
 
-__all__ = ["train", "run_data_parallel", "run_single_process", "max_weight_difference",
-           "float32_bound", "gradient_ratio", "ms_per_step", "step_times", "TARGET"]
+__all__ = ["train", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
+           "WARMUP_STEPS", "max_weight_difference", "float32_bound", "gradient_ratio",
+           "ms_per_step", "step_times"]
 
 TARGET = "dlbook_utils.data_parallel:train"
-WARMUP_STEPS = 2  # the first steps trace the tf.function and warm the caches: not timed
 
 
 def _initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
@@ -211,62 +219,18 @@ def run_single_process(runs: list[dict] | None = None, *, threads: int = 1,
                                "deterministic": deterministic})[0]
 
 
-def max_weight_difference(a: dict, b: dict) -> float:
-    """Largest |Δ| over every weight of two ``train`` results."""
-    return max(float(np.max(np.abs(wa.astype(np.float64) - wb)))
-               for wa, wb in zip(a["weights"], b["weights"], strict=True))
+def run_side_by_side(runs: list[dict] | None = None, n_workers: int = 2, *, threads: int = 1,
+                     deterministic: bool = True, timeout: float = 120.0,
+                     env: dict | None = None) -> tuple[list[dict], list[list[dict]]]:
+    """The reference process and the workers started together: ``(single[run], workers[run][w])``.
 
-
-def gradient_ratio(a: dict, b: dict) -> float:
-    """The factor s that best fits a's first gradient as s × b's (least squares, all weights).
-
-    1 when both runs apply the same gradient; k for the planted bug against the reference.
+    Faster than one after the other (the processes share the start-up of TF between the
+    cores), for comparing weights; their step times then measure a crowded machine, so time
+    with ``run_single_process`` and ``run_data_parallel`` in turn instead.
     """
-    ga = np.concatenate([g.ravel() for g in a["first_gradient"]]).astype(np.float64)
-    gb = np.concatenate([g.ravel() for g in b["first_gradient"]]).astype(np.float64)
-    return float(ga @ gb / (gb @ gb))
-
-
-def ms_per_step(result: dict, *, best: bool = False) -> float:
-    """Wall time of a step in milliseconds, the first WARMUP_STEPS left out: the median, or
-    with ``best=True`` the fastest step (the least disturbed by other programs on the machine).
-    """
-    times = result["step_seconds"][WARMUP_STEPS:]
-    if times.size == 0:
-        raise ValueError(f"ms_per_step expected more than {WARMUP_STEPS} steps, "
-                         f"got {result['step_seconds'].size}")
-    return 1e3 * float(np.min(times) if best else np.median(times))
-
-
-def float32_bound(result: dict) -> float:
-    """How far two float32 runs of ``result``'s length may drift apart by rounding alone.
-
-    One float32 rounding (eps = 2**-23 relative) of the largest weight per step: the k workers
-    sum the same products in another order, which changes each step's update by about that much.
-    A bound stated and tested, not proved: at the defaults (20 steps) it is 1.0e-6, and 2 workers
-    differ from one process by 4.5e-8; the planted bug by 0.11.
-    """
-    largest = max(float(np.max(np.abs(w))) for w in result["weights"])
-    return len(result["losses"]) * float(np.finfo(np.float32).eps) * largest
-
-
-def step_times(single: dict, workers: list[dict]) -> dict:
-    """Milliseconds per step of one process and of k workers, and what the difference means.
-
-    A synchronous step ends when the slowest worker's does, so the workers' time is the largest
-    over the workers. ``*_ms`` are medians, ``*_best_ms`` fastest steps (on a busy machine the
-    median also measures the other programs); ``speedup`` > 1 means the k workers finish a step
-    sooner. ``allreduce_ms`` is one all-reduce of a gradient's worth of zeros: the
-    communication alone, which one process does not pay.
-    """
-    times = {}
-    for best, suffix in [(False, "ms"), (True, "best_ms")]:
-        times[f"single_{suffix}"] = ms_per_step(single, best=best)
-        times[f"workers_{suffix}"] = max(ms_per_step(w, best=best) for w in workers)
-    times["speedup"] = times["single_ms"] / times["workers_ms"]
-    times["best_speedup"] = times["single_best_ms"] / times["workers_best_ms"]
-    times["allreduce_ms"] = 1e3 * max(w["allreduce_seconds"] for w in workers)
-    times["workers"] = len(workers)
-    times["conditions"] = {key: value for key, value in workers[0]["conditions"].items()
-                           if key not in ("task", "workers")}
-    return times
+    kwargs = {"runs": runs, "threads": threads, "deterministic": deterministic}
+    with WorkerGroup(TARGET, 1, kwargs=kwargs, timeout=timeout, env=env,
+                     use_tf_config=False) as single, \
+            WorkerGroup(TARGET, n_workers, kwargs=kwargs, timeout=timeout, env=env) as pair:
+        reference, per_worker = single.wait()[0], pair.wait()
+    return reference, [list(by_run) for by_run in zip(*per_worker, strict=True)]

@@ -36,14 +36,10 @@ RUNS = [{}, {"average_over": "local"}]  # 20 steps, global batch 64 split over t
 def runs():
     """(reference results, worker results) for RUNS: results[run] and results[run][worker].
 
-    The reference process starts alongside the workers (3 TF start-ups on 2 cores, ~1/4 less
-    wall time than one after the other); no test here compares their speeds.
+    The reference starts beside the workers (3 TF start-ups on 2 cores: ~1/4 less wall time
+    than one after the other); no test here compares their speeds.
     """
-    kwargs = {"runs": RUNS, "threads": 1, "deterministic": True}
-    with WorkerGroup(dp.TARGET, 1, kwargs=kwargs, timeout=180, use_tf_config=False) as single, \
-            WorkerGroup(dp.TARGET, 2, kwargs=kwargs, timeout=180) as pair:
-        reference, per_worker = single.wait()[0], pair.wait()
-    return reference, [list(by_run) for by_run in zip(*per_worker, strict=True)]
+    return dp.run_side_by_side(RUNS, timeout=180)
 
 
 def _pid_alive(pid: int) -> bool:
