@@ -4,7 +4,9 @@
 target and its keyword arguments), calls the target, and writes what it returns to
 ``result-<index>.pkl``. A worker never outlives the process that started it:
 
-- on Linux the kernel kills it when the parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``);
+- on Linux the kernel kills it when the parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``;
+  strictly, when the parent's *thread* that started it ends: start and stop a group in one
+  thread, as a ``with`` block does);
 - everywhere, a watchdog thread reads stdin, a pipe from the parent: end-of-file means that the
   parent closed it (the run is over) or died, and the worker exits on the spot.
 
