@@ -155,7 +155,7 @@ def test_a_killed_tensorflow_worker_fails_the_run_and_leaves_no_process():
             g.kill(1)
             killed = time.monotonic()
             g.wait()  # worker 0 now waits for worker 1 forever; wait() must not
-    assert time.monotonic() - killed < 10
+    assert time.monotonic() - killed < 15  # not the 150 s timeout: the kill is noticed
     assert surviving_processes(g.pids) == []
 
 
@@ -194,7 +194,7 @@ def test_the_timeout_fires_and_sigkill_stops_a_stubborn_worker_and_its_child(
                          timeout=2) as g:
             g.wait()
     elapsed = time.monotonic() - start
-    assert 2 + 0.5 + 3 <= elapsed < 2 + 0.5 + 3 + 4  # timeout, stdin closed, SIGTERM, SIGKILL
+    assert 2 + 0.5 + 3 <= elapsed < 2 + 0.5 + 3 + 10  # timeout, stdin closed, SIGTERM, SIGKILL
     assert [p.returncode for p in g.processes] == [0, -signal.SIGKILL]
     child = int((tmp_path / "child.pid").read_text())
     assert surviving_processes(g.pids) == [] and not _pid_alive(child)
