@@ -325,3 +325,9 @@ def test_batchnorm_and_flatten_errors():
         BatchNorm(3, eps=0)
     with pytest.raises(ValueError, match=r"at least one more, got shape \(4,\)"):
         Flatten().forward(np.zeros(4))
+
+
+def test_the_book_imports_them_from_layers():
+    from dlbook_utils import layers
+
+    assert (layers.BatchNorm, layers.Conv1D, layers.Flatten) == (BatchNorm, Conv1D, Flatten)
