@@ -31,10 +31,10 @@ class BatchNorm(Layer):
 
     Backward in training mode, with N entries per feature, xhat = (x - mu) / sqrt(var + eps)
     and all sums over the N entries of each feature (every axis but the last):
-    dbeta = sum dy,  dgamma = sum dy * xhat  (n_features,),
-    dx = gamma / sqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))  (same shape as x),
+    dbeta = sum delta,  dgamma = sum delta * xhat  (n_features,),
+    dx = gamma / sqrt(var + eps) * (delta - mean(delta) - xhat * mean(delta * xhat)),
     the two mean terms being the paths through mu and var (each depends on every entry).
-    In eval mode mu and var are constants, so dx = gamma / sqrt(moving_var + eps) * dy.
+    In eval mode mu and var are constants, so dx = gamma / sqrt(moving_var + eps) * delta.
     """
 
     def __init__(self, n_features: int, *, momentum: float = 0.99, eps: float = 1e-3,
@@ -55,11 +55,13 @@ class BatchNorm(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.moving_mean = np.zeros(self.n_features, dtype=self.dtype)
         self.moving_var = np.ones(self.n_features, dtype=self.dtype)
+        self.need_input_grad = True  # Sequential turns it off for its first layer
         self._cache = None
 
     def forward(self, x):
         """x (n, ..., n_features) -> y (n, ..., n_features)."""
-        x = float_array(x, self, "x")
+        # Type and shape are checked here; NaN/inf where data enters training and in the loss.
+        x = float_array(x, self, "x", finite=False)
         if x.ndim < 2 or x.shape[-1] != self.n_features:
             raise ValueError(f"{self!r} expected x of shape (n, ..., {self.n_features}) "
                              f"(features last), got {x.shape}")
@@ -82,25 +84,25 @@ class BatchNorm(Layer):
         self._cache = (xhat, inv_std, self.training, axes)
         return self.params["gamma"] * xhat + self.params["beta"]
 
-    def backward(self, dy):
-        """dy (n, ..., n_features) -> dx of the same shape; fills grads "gamma" and "beta"."""
+    def backward(self, delta):
+        """delta (n, ..., n_features) -> dx of the same shape; fills grads "gamma" and "beta"."""
         if self._cache is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
         xhat, inv_std, training, axes = self._cache
-        dy = float_array(dy, f"{self!r}.backward", "dy")
-        if dy.shape != xhat.shape:
-            raise ValueError(f"{self!r}.backward expected dy of shape {xhat.shape} (the forward "
-                             f"output), got {dy.shape}")
-        dy = dy.astype(self.dtype, copy=False)
+        delta = float_array(delta, f"{self!r}.backward", "delta", finite=False)
+        if delta.shape != xhat.shape:
+            raise ValueError(f"{self!r}.backward expected delta of shape {xhat.shape} (the forward "
+                             f"output), got {delta.shape}")
+        delta = delta.astype(self.dtype, copy=False)
         # Sums over examples AND positions: gamma and beta serve every one of them.
-        self.grads["gamma"][...] = (dy * xhat).sum(axis=axes)
-        self.grads["beta"][...] = dy.sum(axis=axes)
+        self.grads["gamma"][...] = (delta * xhat).sum(axis=axes)
+        self.grads["beta"][...] = delta.sum(axis=axes)
         if not self.need_input_grad:
             return None
         scale = self.params["gamma"] * inv_std
         if not training:  # moving statistics are constants: a per-feature affine map
-            return scale * dy
-        return scale * (dy - dy.mean(axis=axes) - xhat * (dy * xhat).mean(axis=axes))
+            return scale * delta
+        return scale * (delta - delta.mean(axis=axes) - xhat * (delta * xhat).mean(axis=axes))
 
     def __repr__(self):
         return f"BatchNorm({self.n_features}, momentum={self.momentum}, eps={self.eps})"

@@ -49,9 +49,9 @@ class Conv1D(Layer):
     x (n, length, c_in) -> y (n, out_length, c_out); params "W" (kernel_size, c_in, c_out) and
     "b" (c_out,). ``padding`` is "valid" or "same" (see :func:`conv1d_padding`).
 
-    Backward, with dy (n, out_length, c_out) and g = dy.reshape(-1, c_out):
+    Backward, with delta (n, out_length, c_out) and g = delta.reshape(-1, c_out):
     dW = cols^T g  (summed over every example AND every position: one W serves them all),
-    db = sum of dy over examples and positions  (c_out,),
+    db = sum of delta over examples and positions  (c_out,),
     dx = each row of g W^T scattered back onto its window, overlaps summed  (n, length, c_in).
 
     init="he" draws W ~ N(0, 2 / fan_in) and "glorot" W ~ U(-a, a), a = sqrt(6 / (fan_in +
@@ -88,11 +88,13 @@ class Conv1D(Layer):
             W = rng.uniform(-limit, limit, size=shape)
         self.params = {"W": W.astype(self.dtype), "b": np.zeros(self.c_out, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.need_input_grad = True  # Sequential turns it off for its first layer
         self._cache = None
 
     def forward(self, x):
         """x (n, length, c_in) -> y (n, out_length, c_out)."""
-        x = float_array(x, self, "x")
+        # Type and shape are checked here; NaN/inf where data enters training and in the loss.
+        x = float_array(x, self, "x", finite=False)
         if x.ndim != 3 or x.shape[2] != self.c_in:
             raise ValueError(f"{self!r} expected x of shape (n, length, {self.c_in}) (channels "
                              f"last), got {x.shape}")
@@ -112,17 +114,18 @@ class Conv1D(Layer):
         self._cache = (cols, x_pad.shape, left, length)
         return y.reshape(n, out_length, self.c_out)
 
-    def backward(self, dy):
-        """dy (n, out_length, c_out) -> dx (n, length, c_in); fills grads "W" and "b"."""
+    def backward(self, delta):
+        """delta (n, out_length, c_out) -> dx (n, length, c_in); fills grads "W" and "b"."""
         if self._cache is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
         cols, pad_shape, left, length = self._cache
         n, out_length = pad_shape[0], len(cols) // pad_shape[0]
-        dy = float_array(dy, f"{self!r}.backward", "dy")
-        if dy.shape != (n, out_length, self.c_out):
-            raise ValueError(f"{self!r}.backward expected dy of shape {(n, out_length, self.c_out)}"
-                             f" (the forward output), got {dy.shape}")
-        g = dy.astype(self.dtype, copy=False).reshape(-1, self.c_out)
+        delta = float_array(delta, f"{self!r}.backward", "delta", finite=False)
+        if delta.shape != (n, out_length, self.c_out):
+            raise ValueError(f"{self!r}.backward expected delta of shape "
+                             f"{(n, out_length, self.c_out)} (the forward output), "
+                             f"got {delta.shape}")
+        g = delta.astype(self.dtype, copy=False).reshape(-1, self.c_out)
         # Written into the existing arrays, so whoever holds them (an optimizer) sees the update.
         self.grads["W"][...] = (cols.T @ g).reshape(self.params["W"].shape)
         self.grads["b"][...] = g.sum(axis=0)
@@ -146,30 +149,31 @@ class Conv1D(Layer):
 class Flatten(Layer):
     """x (n, d1, d2, ...) -> y (n, d1 * d2 * ...): the bridge from feature maps to Dense.
 
-    No parameters; backward reshapes dy back to the input's shape. Like Keras's Flatten with
-    channels last, the order is C order (all channels of position 0, then position 1, ...).
+    No parameters; backward reshapes delta back to the input's shape. Like Keras's Flatten
+    with channels last, the order is C order (all channels of position 0, then position 1, ...).
     """
 
     def __init__(self):
         super().__init__()
+        self.need_input_grad = True  # always computed here: a reshape costs nothing
         self._in_shape = None
 
     def forward(self, x):
         """x (n, ...) -> y (n, prod(...))."""
-        x = float_array(x, self, "x")
+        x = float_array(x, self, "x", finite=False)
         if x.ndim < 2:
             raise ValueError(f"{self!r} expected x with a batch axis and at least one more, "
                              f"got shape {x.shape}")
         self._in_shape = x.shape
         return x.reshape(len(x), math.prod(x.shape[1:]))
 
-    def backward(self, dy):
-        """dy (n, prod(...)) -> dx (n, ...)."""
+    def backward(self, delta):
+        """delta (n, prod(...)) -> dx (n, ...)."""
         if self._in_shape is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
-        dy = float_array(dy, f"{self!r}.backward", "dy")
+        delta = float_array(delta, f"{self!r}.backward", "delta", finite=False)
         expected = (self._in_shape[0], math.prod(self._in_shape[1:]))
-        if dy.shape != expected:
-            raise ValueError(f"{self!r}.backward expected dy of shape {expected} (the forward "
-                             f"output), got {dy.shape}")
-        return dy.reshape(self._in_shape)
+        if delta.shape != expected:
+            raise ValueError(f"{self!r}.backward expected delta of shape {expected} (the forward "
+                             f"output), got {delta.shape}")
+        return delta.reshape(self._in_shape)

@@ -17,23 +17,23 @@ from .tfcompare import Comparison, _compare, _f32, _tf
 __all__ = ["compare_conv1d", "compare_batchnorm"]
 
 
-def _grads(tf, tape, out, sources, dy):
-    return [np.asarray(g) for g in tape.gradient(out, sources, output_gradients=tf.constant(dy))]
+def _grads(tf, tape, out, sources, delta):
+    return [np.asarray(g) for g in tape.gradient(out, sources, output_gradients=tf.constant(delta))]
 
 
-def compare_conv1d(layer: Conv1D, x, dy, *, tol: float = 1e-5) -> Comparison:
+def compare_conv1d(layer: Conv1D, x, delta, *, tol: float = 1e-5) -> Comparison:
     """``layer`` vs ``keras.layers.Conv1D`` with its kernel size, stride, padding and weights.
 
-    Compares the output and dx, dW, db for the output gradient ``dy``.
-    Shapes: x (n, length, c_in), dy (n, out_length, c_out).
+    Compares the output and dx, dW, db for the output gradient ``delta``.
+    Shapes: x (n, length, c_in), delta (n, out_length, c_out).
     """
     where = "compare_conv1d"
     if not isinstance(layer, Conv1D):
         raise ValueError(f"{where} expected a Conv1D layer, got {type(layer).__name__}")
-    x, dy = _f32(x, where, "x", ndim=3), _f32(dy, where, "dy", ndim=3)
+    x, delta = _f32(x, where, "x", ndim=3), _f32(delta, where, "delta", ndim=3)
     layer.need_input_grad = True
     out = layer.forward(x)  # checks x's shape
-    dx = layer.backward(dy)  # checks dy's shape
+    dx = layer.backward(delta)  # checks delta's shape
     ours = [out, dx, layer.grads["W"], layer.grads["b"]]
 
     tf, keras = _tf()
@@ -45,7 +45,7 @@ def compare_conv1d(layer: Conv1D, x, dy, *, tol: float = 1e-5) -> Comparison:
     with tf.GradientTape() as tape:
         tape.watch(xt)
         yt = ref(xt)
-    theirs = [yt.numpy(), *_grads(tf, tape, yt, [xt, ref.kernel, ref.bias], dy)]
+    theirs = [yt.numpy(), *_grads(tf, tape, yt, [xt, ref.kernel, ref.bias], delta)]
     name = f"Conv1D(k={layer.kernel_size}, stride={layer.stride}, {layer.padding})"
     return _compare(name, ours, theirs, tol)
 
@@ -77,16 +77,16 @@ def compare_batchnorm(layer: BatchNorm, batches, eval_batch, *, rng: np.random.G
     ours, theirs = [], []
     for training, x in [(True, b) for b in batches] + [(False, eval_batch)]:
         layer.train() if training else layer.eval()
-        dy = rng.standard_normal(x.shape).astype(np.float32)
+        delta = rng.standard_normal(x.shape).astype(np.float32)
         out = layer.forward(x)
         # Copies: the gradients and moving statistics are updated in place at the next step.
-        ours += [np.array(a, copy=True) for a in (out, layer.backward(dy), layer.grads["gamma"],
+        ours += [np.array(a, copy=True) for a in (out, layer.backward(delta), layer.grads["gamma"],
                                                   layer.grads["beta"], layer.moving_mean,
                                                   layer.moving_var)]
         xt = tf.constant(x)
         with tf.GradientTape() as tape:
             tape.watch(xt)
             yt = ref(xt, training=training)
-        theirs += [yt.numpy(), *_grads(tf, tape, yt, [xt, ref.gamma, ref.beta], dy),
+        theirs += [yt.numpy(), *_grads(tf, tape, yt, [xt, ref.gamma, ref.beta], delta),
                    ref.moving_mean.numpy(), ref.moving_variance.numpy()]
     return _compare(f"BatchNorm ({len(batches)} training steps, then eval)", ours, theirs, tol)

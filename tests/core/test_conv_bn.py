@@ -21,7 +21,7 @@ CONV_CASES = [(padding, stride, k) for padding in ("valid", "same") for stride i
 
 
 def conv1d_loops(x, W, b, stride, left, right):
-    """The definition, one output entry at a time: y[i,t,o] = b[o] + sum_{j,c} xp[i,ts+j,c] W[j,c,o]."""
+    """The definition, one entry at a time: y[i,t,o] = b[o] + sum_{j,c} xp[i,ts+j,c] W[j,c,o]."""
     xp = np.pad(x, ((0, 0), (left, right), (0, 0)))
     k = W.shape[0]
     out_length = (xp.shape[1] - k) // stride + 1
@@ -295,7 +295,8 @@ def test_conv1d_constructor_errors(kwargs, match):
     (np.zeros((4, 10, 3)), r"expected x of shape \(n, length, 2\).*got \(4, 10, 3\)"),
     (np.zeros((4, 2, 2)), "expected length >= kernel_size = 3 with padding='valid', got length 2"),
     (np.zeros((4, 10, 2), dtype=np.int64), "floating-point dtype"),
-    (np.full((4, 10, 2), np.nan), "expected finite x, got 80 NaN/inf"),
+    ([[[0.0, 1.0]]], "expected length >= kernel_size"),  # a nested list is taken as floats
+    ("x", "expected x to be a NumPy float array, got str"),
 ])
 def test_conv1d_input_errors(x, match):
     with pytest.raises(ValueError, match=match):
@@ -309,7 +310,7 @@ def test_backward_errors():
         with pytest.raises(RuntimeError, match="backward called before forward"):
             layer.backward(np.zeros((1, 1)))
         y = layer.forward(x)
-        with pytest.raises(ValueError, match=re.escape(f"expected dy of shape {y.shape}")):
+        with pytest.raises(ValueError, match=re.escape(f"expected delta of shape {y.shape}")):
             layer.backward(np.zeros((*y.shape[:-1], y.shape[-1] + 1)))
 
 

@@ -45,8 +45,9 @@ class BatchNormVariant(BatchNorm):
             else:
                 var = x.var(axis=axes, ddof=1 if self.unbiased else 0)
             if self.training:
-                self.moving_mean[...] = self.momentum * self.moving_mean + (1 - self.momentum) * mean
-                self.moving_var[...] = self.momentum * self.moving_var + (1 - self.momentum) * var
+                m = self.momentum
+                self.moving_mean[...] = m * self.moving_mean + (1 - m) * mean
+                self.moving_var[...] = m * self.moving_var + (1 - m) * var
         else:
             mean, var = self.moving_mean, self.moving_var
         inv_std = 1.0 / np.sqrt(var + self.eps)
@@ -59,11 +60,11 @@ class BatchNormDgammaOverwritten(BatchNorm):
     """dgamma summed over the batch in a loop over positions that assigns instead of adding:
     only the last position counts. On 2-D input there is one 'position', so it goes unseen."""
 
-    def backward(self, dy):
-        dx = super().backward(dy)
+    def backward(self, delta):
+        dx = super().backward(delta)
         xhat = self._cache[0]
-        rows, feats = dy.reshape(len(dy), -1, self.n_features), xhat.reshape(len(dy), -1,
-                                                                             self.n_features)
+        shape = (len(delta), -1, self.n_features)  # (n, positions, features)
+        rows, feats = delta.reshape(shape), xhat.reshape(shape)
         for t in range(rows.shape[1]):
             self.grads["gamma"][...] = (rows[:, t] * feats[:, t]).sum(axis=0)  # '=' not '+='
         return dx
@@ -73,11 +74,11 @@ class Conv1DdWOverwritten(Conv1D):
     """dW from a loop over output positions that assigns instead of adding: only the last
     window's contribution survives, though the same W was used at every position."""
 
-    def backward(self, dy):
-        dx = super().backward(dy)
-        cols = self._cache[0].reshape(len(dy), dy.shape[1], -1)
-        for t in range(dy.shape[1]):
-            dW = cols[:, t].T @ dy[:, t]  # '=' not '+='
+    def backward(self, delta):
+        dx = super().backward(delta)
+        cols = self._cache[0].reshape(len(delta), delta.shape[1], -1)
+        for t in range(delta.shape[1]):
+            dW = cols[:, t].T @ delta[:, t]  # '=' not '+='
         self.grads["W"][...] = dW.reshape(self.params["W"].shape)
         return dx
 
@@ -86,13 +87,13 @@ class Conv1DdxOverwritten(Conv1D):
     """dx scattered back tap by tap with '=' instead of '+=': where windows overlap, the
     gradient from the earlier taps is lost."""
 
-    def backward(self, dy):
-        super().backward(dy)
+    def backward(self, delta):
+        super().backward(delta)
         cols, pad_shape, left, length = self._cache
-        dcols = (dy.reshape(-1, self.c_out) @ self.params["W"].reshape(-1, self.c_out).T)
-        dcols = dcols.reshape(len(dy), dy.shape[1], self.kernel_size, self.c_in)
+        dcols = (delta.reshape(-1, self.c_out) @ self.params["W"].reshape(-1, self.c_out).T)
+        dcols = dcols.reshape(len(delta), delta.shape[1], self.kernel_size, self.c_in)
         dx_pad = np.zeros(pad_shape)
-        last = (dy.shape[1] - 1) * self.stride + 1
+        last = (delta.shape[1] - 1) * self.stride + 1
         for j in range(self.kernel_size):
             dx_pad[:, j:j + last:self.stride] = dcols[:, :, j]  # '=' not '+='
         return dx_pad[:, left:left + length]
@@ -176,11 +177,11 @@ def test_keras_comparison_catches_the_padding_split_on_the_wrong_side(tfl, monke
     rng = np.random.default_rng(0)
     layer = Conv1D(2, 3, k, rng=rng, stride=stride, padding="same")
     x = rng.standard_normal((2, length, 2))
-    dy = rng.standard_normal(layer.forward(x).shape)
-    assert tfl.compare_conv1d(layer, x, dy).passed
+    delta = rng.standard_normal(layer.forward(x).shape)
+    assert tfl.compare_conv1d(layer, x, delta).passed
     monkeypatch.setattr(conv, "conv1d_padding", padding_split_on_the_left)
     assert gradcheck.check_layer(layer, x, rng=rng) < GRAD_TOL  # still self-consistent
-    result = tfl.compare_conv1d(layer, x, dy)
+    result = tfl.compare_conv1d(layer, x, delta)
     assert not result.passed and result.max_abs > 1e-2, str(result)
 
 
