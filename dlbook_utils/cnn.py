@@ -18,8 +18,7 @@ import numpy as np
 
 from .batchnorm import BatchNorm
 from .conv import Conv1D, Flatten
-from .elementwise import ReLU
-from .layers import Dense, Sequential
+from .layers import Dense, ReLU, Sequential
 
 __all__ = ["mnist1d_cnn", "keras_mnist1d_cnn"]
 
