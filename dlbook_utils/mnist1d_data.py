@@ -89,7 +89,7 @@ def load_mnist1d_splits(n_train: int = 4000, n_val: int = 1000, n_test: int = 10
     Choose hyper-parameters and early-stopping epochs on ``val``; evaluate on ``test`` once per
     reported configuration. ``n_train=SMALL_TRAIN`` (300) gives the small-data regime, with the
     same validation and test splits as the default 4000. ``seed`` selects the generated data set
-    (first call per seed ~2 s, then cached in memory). The arrays returned are new copies.
+    (first call per seed ~3 s of CPU, then cached in memory). The arrays returned are new copies.
     """
     n_train = _count(n_train, "n_train", 1)
     n_val = _count(n_val, "n_val", 0)
