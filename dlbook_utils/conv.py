@@ -111,15 +111,15 @@ class Conv1D(Layer):
         # Order each row as (j, c), the order of W's first two axes; reshape copies (im2col).
         cols = windows.transpose(0, 1, 3, 2).reshape(n * out_length, self.kernel_size * self.c_in)
         y = cols @ self.params["W"].reshape(-1, self.c_out) + self.params["b"]
-        self._cache = (cols, x_pad.shape, left, length)
+        self._cache = (cols, x_pad.shape, left, length, out_length)
         return y.reshape(n, out_length, self.c_out)
 
     def backward(self, delta):
         """delta (n, out_length, c_out) -> dx (n, length, c_in); fills grads "W" and "b"."""
         if self._cache is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
-        cols, pad_shape, left, length = self._cache
-        n, out_length = pad_shape[0], len(cols) // pad_shape[0]
+        cols, pad_shape, left, length, out_length = self._cache
+        n = pad_shape[0]
         delta = float_array(delta, f"{self!r}.backward", "delta", finite=False)
         if delta.shape != (n, out_length, self.c_out):
             raise ValueError(f"{self!r}.backward expected delta of shape "

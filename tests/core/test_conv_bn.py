@@ -332,3 +332,12 @@ def test_the_book_imports_them_from_layers():
     from dlbook_utils import layers
 
     assert (layers.BatchNorm, layers.Conv1D, layers.Flatten) == (BatchNorm, Conv1D, Flatten)
+
+
+def test_an_empty_batch_passes_through():
+    rng = np.random.default_rng(0)
+    layer = Conv1D(2, 3, 3, rng=rng, stride=2, padding="same")
+    y = layer.forward(np.zeros((0, 9, 2)))
+    assert y.shape == (0, 5, 3)
+    assert layer.backward(np.zeros((0, 5, 3))).shape == (0, 9, 2)
+    assert np.all(layer.grads["W"] == 0)

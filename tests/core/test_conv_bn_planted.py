@@ -89,7 +89,7 @@ class Conv1DdxOverwritten(Conv1D):
 
     def backward(self, delta):
         super().backward(delta)
-        cols, pad_shape, left, length = self._cache
+        pad_shape, left, length = self._cache[1:4]
         dcols = (delta.reshape(-1, self.c_out) @ self.params["W"].reshape(-1, self.c_out).T)
         dcols = dcols.reshape(len(delta), delta.shape[1], self.kernel_size, self.c_in)
         dx_pad = np.zeros(pad_shape)
