@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .mnist1d_data import load_mnist1d_splits
+
 __all__ = [
     "DataUnavailableError",
     "make_linear",
@@ -23,6 +25,7 @@ __all__ = [
     "make_moons",
     "load_digits_split",
     "load_mnist1d",
+    "load_mnist1d_splits",
     "load_mnist",
     "read_idx",
     "load_mnist_idx",

@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import _flat
+from .batchnorm import BatchNorm
+from .conv import Conv1D, Flatten
 from .elementwise import Dropout, ReLU, Sigmoid, Tanh
 from .layer_base import Layer, _unchecked
 
-__all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp"]
+__all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp",
+           "BatchNorm", "Conv1D", "Flatten"]
 
 
 class Dense(Layer):
