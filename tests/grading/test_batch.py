@@ -238,12 +238,14 @@ def _private_package(tmp_path, patch=None):
 @pytest.mark.parametrize("planted", [False, True])
 def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
     """Everything check() imports must be loaded before the drop to nobody; the planted variant
-    leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail."""
+    leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail.
+    Without the sandbox: it would mount the package, not the wrapper's private copy (and the
+    directories it creates for its mounts are readable)."""
     lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
     patch = (lazy, ")") if planted else None
     monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, patch)))
     edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
-    rep = _grade(tmp_path / "subs", tmp_path / "out")["sol/ch05_optimizers"]
+    rep = _grade(tmp_path / "subs", tmp_path / "out", sandbox=False)["sol/ch05_optimizers"]
     if planted:
         assert rep["total"] == 0
         assert "No module named 'dlbook_utils.grading.feedback'" in json.dumps(rep)
