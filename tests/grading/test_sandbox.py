@@ -12,6 +12,7 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -59,7 +60,7 @@ ORPHANS = {
                     ">/dev/null 2>&1 &', shell=True)",
 }
 FORK_BOMB = ("import os, time\nwhile True:  # every copy forks until the process limit stops it\n"
-             "    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.2)")
+             "    try:\n        os.fork()\n    except OSError:\n        time.sleep(3600)")
 
 
 def _copy_from(notebook: Path) -> str:
@@ -195,7 +196,7 @@ def test_attacks_score_zero_and_leave_nothing_behind(shared_root):
         assert sandbox.members(run["pid_namespace"], run["sandbox_uid"]) == []
     assert _marked_processes() == []
     # the fork bomb met the process limit, then the soft time limit, inside its sandbox
-    assert "TimeLimit" in _cell_errors(reps["fork_bomb"])
+    assert "TimeLimit" in _cell_errors(reps["fork_bomb"]), reps["fork_bomb"]["run"]
     # the network: the server saw no connection; the submission found nobody listening
     assert server.connections == 0
     assert "ConnectionRefusedError" in _cell_errors(reps["network"])
@@ -244,6 +245,33 @@ def test_without_the_sandbox_the_same_attacks_get_out(shared_root):
     while _marked_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _marked_processes() == []
+
+
+def test_reap_kills_what_is_left_of_a_sandbox(tmp_path):
+    """Whatever the kernel does when bwrap exits, the grader empties the namespace itself: here
+    a sandbox whose processes are all still running (bwrap included) when reap is called."""
+    for name in ("submission.ipynb", "inputs.json", "results.jsonl"):
+        (tmp_path / name).write_text("{}")
+    sandbox.prepare(tmp_path, *sandbox.new_user())
+    info_read, info_write = os.pipe()
+    argv = sandbox.command(["sh", "-c", f"sleep {SLEEP} & setsid sleep {SLEEP} & sleep {SLEEP}"],
+                           tmp_path, info_fd=info_write)
+    proc = subprocess.Popen(argv, pass_fds=(info_write,), start_new_session=True)
+    os.close(info_write)
+    try:
+        info = sandbox.read_info(info_read, time.monotonic() + 30)
+        deadline = time.monotonic() + 30
+        while len(_marked_processes()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        namespace = info["pid-namespace"]
+        assert len(sandbox.members(namespace)) >= 4  # bwrap's init, sh and the sleeps
+        assert sandbox.reap(namespace, timeout=10) == 0
+        assert sandbox.members(namespace) == [] and _marked_processes() == []
+        assert proc.wait(timeout=30) != 0  # bwrap saw its sandbox killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_refuses_when_bwrap_is_missing_or_cannot_run(tmp_path, monkeypatch, capsys):
