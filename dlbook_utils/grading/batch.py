@@ -47,7 +47,7 @@ NO_SANDBOX_WARNING = ("WARNING: graded WITHOUT the sandbox (--no-sandbox): submi
 # Static red flags shown to the instructor (informational; scores never depend on them).
 FLAG_PATTERNS = {
     "imports grader internals": r"dlbook_utils\.grading\.(questions|registry|feedback|batch|runner"
-                                r"|learner|plain)|_RECORDER",
+                                r"|learner|plain|child|sandbox)|_RECORDER",
     "imports the library's reference code": r"dlbook_utils\.(optim|losses|activations|layers)",
     "touches the import system": r"meta_path|sys\.modules|importlib",
     "inspects the interpreter": r"inspect\.(stack|currentframe)|sys\._getframe|gc\.get_objects",

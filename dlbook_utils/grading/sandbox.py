@@ -9,8 +9,8 @@ a daemon. Each submission gets
   its run. ``--die-with-parent`` ends the sandbox if the grader itself dies;
 - a file system built from nothing: read-only views of ``/usr``, the Python installation and this
   package (not the checkout around it, which holds the solutions), a fresh ``/proc`` and ``/dev``,
-  and ``/home/grader``, a small private tmpfs holding only the submission and its inputs. No other
-  submission, no output directory, no home directory, no ``/tmp``;
+  and ``/home/grader``, a small private tmpfs holding only the submission and its inputs, the only
+  place it can write. No other submission, no output directory, no home directory, no ``/tmp``;
 - when the grader is root, a user id of its own, drawn per run, to which the runner drops before
   any student code runs: the process-count limit then counts this submission's processes only
   (it is per user), and its processes are easy to find. The runner keeps just the capabilities
@@ -128,8 +128,10 @@ def command(argv: list[str], base: Path, *, info_fd: int | None = None) -> list[
              "--perms", "0700", "--size", str(WORK_BYTES), "--tmpfs", WORK]
     for name in _WORK_FILES:
         args += ["--ro-bind", str(base / name), f"{WORK}/{name}"]
+    # the only writable places: the work dir's tmpfs, of a fixed size, and results.jsonl (in a
+    # user namespace bwrap's own tmpfs for / and /dev would belong to the sandbox user, unbounded)
     args += ["--bind", str(base / "results.jsonl"), f"{WORK}/results.jsonl",
-             "--chdir", WORK, "--", *argv]
+             "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK, "--", *argv]
     return args
 
 
