@@ -79,7 +79,8 @@ browser-deps:
 # bubblewrap, the sandbox each submission is graded in (Debian package; Linux only). Elsewhere
 # the grader refuses to run unless told --no-sandbox, so installing the book still works there.
 sandbox-deps:
-	@if [ "$$(uname -s)" != Linux ]; then echo "note: bubblewrap is Linux-only; batch grading needs --no-sandbox here"; exit 0; fi; \
+	@if [ "$$(uname -s)" != Linux ]; then \
+	  echo "note: bubblewrap is Linux-only; batch grading needs --no-sandbox here"; exit 0; fi; \
 	if ! command -v bwrap >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; echo "installing (apt): bubblewrap"; \
 	  $$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq && \
