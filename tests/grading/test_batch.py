@@ -191,11 +191,21 @@ def test_hostile_submissions(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop only happens when run as root")
-def test_child_runs_unprivileged(tmp_path):
-    _hostile(tmp_path, "whoami", ["import os\nraise RuntimeError(f'uid={os.getuid()}')"])
-    reps = _grade(tmp_path / "subs", tmp_path / "out", timeout=10)
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_child_runs_unprivileged(tmp_path, sandbox):
+    """No root and, in the sandbox, none of the capabilities bwrap left the runner for its drop
+    (they must not survive it), and no way to gain any (no_new_privs)."""
+    _hostile(tmp_path, "whoami", [
+        "import os\nstatus = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
+        "raise RuntimeError(f'uid={os.getuid()} caps={status[\"CapEff\"].strip()} '\n"
+        "                   f'{status[\"CapPrm\"].strip()} {status[\"CapAmb\"].strip()} '\n"
+        "                   f'nnp={status[\"NoNewPrivs\"].strip()}')"])
+    reps = _grade(tmp_path / "subs", tmp_path / "out", timeout=10, sandbox=sandbox)
     errors = json.dumps(reps["whoami/ch05_optimizers"]["run"]["cell_errors"])
-    assert "uid=" in errors and "uid=0'" not in errors and "uid=0\"" not in errors
+    assert "uid=" in errors and "uid=0 " not in errors
+    assert f"caps={' '.join(['0' * 16] * 3)}" in errors, errors
+    if sandbox:
+        assert "nnp=1" in errors
 
 
 def test_private_cases_and_fresh_seeds(tmp_path):
