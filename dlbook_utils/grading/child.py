@@ -52,26 +52,23 @@ def _environment(work: str) -> dict:
 def run_child(nb_path: Path, spec: dict, *, timeout: float, memory_mb: int,
               use_sandbox: bool = True) -> dict:
     """Run one submission in a fresh child; return its raw records and run information."""
-    base = Path(tempfile.mkdtemp(prefix="dlbook-grade-"))
+    base = Path(tempfile.mkdtemp(prefix="dlbook-grade-"))  # 0700: only the grader enters it
     try:
-        work = base / "work"
-        work.mkdir()
-        if use_sandbox:  # the sandbox sees these files (bound into its /work), never ``base``
+        if use_sandbox:  # these files are mounted into the sandbox's work dir; ``base`` is not
             files, user = base, sandbox.new_user()
             drop = user if os.geteuid() == 0 else None
             sandbox.prepare(base, *user)
-        else:
-            files = work
-            drop = _nobody() if os.geteuid() == 0 else None
+        else:  # the child's own directory, which it must be able to write
+            files, drop = base / "work", (_nobody() if os.geteuid() == 0 else None)
+            files.mkdir(mode=0o700)
         shutil.copyfile(nb_path, files / "submission.ipynb")
         limits = dict(LIMITS, memory_bytes=memory_mb << 20)
         (files / "inputs.json").write_text(json.dumps(
             dict(spec, drop_to=list(drop) if drop else None, limits=limits)))
         (files / "results.jsonl").touch(mode=0o600)
         if drop and not use_sandbox:
-            for p in (work, work / "submission.ipynb", work / "inputs.json"):
+            for p in (files, files / "submission.ipynb", files / "inputs.json"):
                 os.chown(p, *drop)
-        os.chmod(work, 0o700)
         start = time.monotonic()
         with open(base / "stdout.txt", "wb") as so, open(base / "stderr.txt", "wb") as se:
             popen = dict(stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True)
