@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import select
 import shutil
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 
 BWRAP = "bwrap"
+MIN_VERSION = (0, 8, 0)  # --size (the work dir's tmpfs) and --disable-userns came in 0.8.0
 WORK = "/home/grader"  # the submission's working directory (and home), inside the sandbox
 WORK_BYTES = 64 << 20  # size of its tmpfs: tmpfs pages are memory that RLIMIT_AS does not count
 # Per-run user ids come from a range no distribution or container runtime allocates (Debian's
@@ -216,6 +218,17 @@ def reap(pid_namespace: int | None, uid: int | None = None, timeout: float = 10.
         time.sleep(0.02)
 
 
+def _version() -> tuple[int, ...] | None:
+    """``bwrap --version`` as numbers (``bubblewrap 0.8.0`` -> (0, 8, 0)); None if unclear."""
+    try:
+        out = subprocess.run([shutil.which(BWRAP) or BWRAP, "--version"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(map(int, found.groups())) if found else None
+
+
 def check_available() -> None:
     """Start a real sandbox that imports the grader's runner; raise :class:`SandboxUnavailable`
     with what went wrong and what to do if that fails."""
@@ -224,6 +237,12 @@ def check_available() -> None:
             f"bubblewrap (`{BWRAP}`) is not installed, and batch grading runs each submission "
             "in a bubblewrap sandbox. Install it (`make install` does, or `apt-get install "
             f"bubblewrap`), {_NO_SANDBOX_HINT}.")
+    version = _version()
+    if version is not None and version < MIN_VERSION:
+        raise SandboxUnavailable(
+            f"bubblewrap {'.'.join(map(str, version))} is too old: the sandbox needs "
+            f"{'.'.join(map(str, MIN_VERSION))} or newer (--size, --disable-userns). Install a "
+            f"newer one, {_NO_SANDBOX_HINT}.")
     with tempfile.TemporaryDirectory(prefix="dlbook-probe-") as tmp:
         base = Path(tmp)
         for name in (*_WORK_FILES, "results.jsonl"):

@@ -301,6 +301,9 @@ def test_refuses_when_bwrap_is_missing_or_cannot_run(tmp_path, monkeypatch, caps
     monkeypatch.setattr(sandbox, "BWRAP", str(fake))
     with pytest.raises(sandbox.SandboxUnavailable, match="No permissions to create new namespace"):
         grade_all(tmp_path / "subs", tmp_path / "out", log=lambda *a: None)
+    fake.write_text("#!/bin/sh\necho 'bubblewrap 0.6.1'\n")  # Ubuntu 22.04's: no --size
+    with pytest.raises(sandbox.SandboxUnavailable, match=r"0\.6\.1 is too old.*0\.8\.0 or newer"):
+        grade_all(tmp_path / "subs", tmp_path / "out", log=lambda *a: None)
     # --no-sandbox grades anyway, and says so
     assert cli(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
                 "--no-sandbox", "-j", "1"]) == 0
