@@ -18,7 +18,9 @@ For each ``*.ipynb`` under SUBMISSIONS (chapter from the notebook's ``dlbook`` m
 
 Outputs: ``OUTDIR/scores.csv`` (a row per submission, a column per question, total, whether it
 ran in the sandbox) and ``OUTDIR/<submission>.json`` (per question: score, status, feedback,
-hint, mistake; run info).
+hint, mistake; run info: seconds, timed_out, exit_code, cell_errors, stderr_tail and, in the
+sandbox, its pid_namespace, sandbox_uid and processes_left, which is 0 unless some process of
+the sandbox could not be ended).
 """
 
 from __future__ import annotations
