@@ -206,6 +206,9 @@ def grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path
             for fut in as_completed(futures):
                 rep = reports[futures[fut]] = fut.result()
                 log(f"{rep['submission']}: {rep['total']:g}/{rep['max']:g}")
+                if rep.get("run", {}).get("processes_left"):
+                    log(f"WARNING: {rep['run']['processes_left']} process(es) of "
+                        f"{rep['submission']}'s sandbox could not be ended")
         finally:  # on an error or Ctrl-C, do not start the submissions still queued
             for fut in futures:
                 fut.cancel()

@@ -339,3 +339,13 @@ def test_sandbox_mounts_the_package_not_the_checkout_around_it():
     assert mounted.count(str(package)) == 1 and "--unshare-net" in argv
     assert [argv[i + 2] for i, a in enumerate(argv) if a == "--bind"] == [
         f"{sandbox.WORK}/results.jsonl"]  # the only writable host file
+
+
+def test_processes_that_could_not_be_ended_are_reported(tmp_path, monkeypatch):
+    edited(CH05, tmp_path / "subs" / CH05.name)
+    monkeypatch.setattr(sandbox, "reap", lambda *a, **k: 3)  # as if 3 survived every SIGKILL
+    lines = []
+    rep = grade_all(tmp_path / "subs", tmp_path / "out", seed=1, log=lines.append)[0]
+    assert rep["run"]["processes_left"] == 3 and rep["total"] == 6
+    assert lines == ["ch05_optimizers: 6/6",
+                     "WARNING: 3 process(es) of ch05_optimizers's sandbox could not be ended"]
