@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -349,3 +350,34 @@ def test_processes_that_could_not_be_ended_are_reported(tmp_path, monkeypatch):
     assert rep["run"]["processes_left"] == 3 and rep["total"] == 6
     assert lines == ["ch05_optimizers: 6/6",
                      "WARNING: 3 process(es) of ch05_optimizers's sandbox could not be ended"]
+
+
+def test_killing_the_grader_ends_its_sandboxes(tmp_path):
+    """--die-with-parent: a grader killed mid-run (no chance to clean up) takes the sandbox and
+    the orphan a submission started in it along."""
+    edited(EX05, tmp_path / "subs" / "a" / EX05.name, insert_after=IMPORT_CHECK,
+           new_cells=[ORPHANS["new_session"] + "\nimport time\ntime.sleep(3600)"])
+    code = ("import sys; from pathlib import Path; from dlbook_utils.grading.batch import grade_all;"
+            " grade_all(Path(sys.argv[1]), Path(sys.argv[2]), timeout=600)")
+    (tmp_path / "tmp").mkdir()  # the killed grader cannot remove its temp dirs: keep them here
+    grader = subprocess.Popen([sys.executable, "-c", code, tmp_path / "subs", tmp_path / "out"],
+                              env=dict(os.environ, TMPDIR=str(tmp_path / "tmp")),
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _marked_processes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _marked_processes(), "the submission's orphan never started"
+        grader.kill()
+        grader.wait()
+        deadline = time.monotonic() + 10
+        while _marked_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _marked_processes() == []
+        assert [p.name[:13] for p in (tmp_path / "tmp").iterdir()] == ["dlbook-grade-"]
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+        for pid in _marked_processes():
+            os.kill(pid, signal.SIGKILL)
