@@ -132,15 +132,17 @@ class Server:
         self.sock.close()
 
 
-def _marked_processes() -> list[int]:
-    """Processes whose command line carries this test run's token."""
+def _marked_processes(program: str = "") -> list[int]:
+    """Processes whose command line carries this test run's token (and starts with
+    ``program``, if given)."""
     found = []
     for entry in os.scandir("/proc"):
         try:
-            if entry.name.isdigit() and TOKEN in Path(entry.path, "cmdline").read_text("latin-1"):
-                found.append(int(entry.name))
+            cmdline = Path(entry.path, "cmdline").read_text("latin-1") if entry.name.isdigit() else ""
         except OSError:
             continue
+        if TOKEN in cmdline and cmdline.startswith(program):
+            found.append(int(entry.name))
     return found
 
 
@@ -269,10 +271,10 @@ def test_reap_kills_what_is_left_of_a_sandbox(tmp_path):
     try:
         info = sandbox.read_info(info_read, time.monotonic() + 30)
         deadline = time.monotonic() + 30
-        while len(_marked_processes()) < 3 and time.monotonic() < deadline:
+        while len(_marked_processes("sleep")) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         namespace = info["pid-namespace"]
-        assert len(sandbox.members(namespace)) >= 4  # bwrap's init, sh and the sleeps
+        assert len(sandbox.members(namespace)) >= 4  # bwrap's init and the three sleeps
         assert sandbox.reap(namespace, timeout=10) == 0
         assert sandbox.members(namespace) == [] and _marked_processes() == []
         assert proc.wait(timeout=30) != 0  # bwrap saw its sandbox killed
