@@ -115,25 +115,27 @@ def _in_sandbox(base: Path, timeout: float, uid: int | None, **popen) -> dict:
     finally:
         os.close(info_write)
     info = sandbox.read_info(info_read, deadline)
-    first = info.get("child-pid")
+    first, namespace = info.get("child-pid"), info.get("pid-namespace")
     pidfd = sandbox.open_process(first) if first else None
+    held = sandbox.hold_namespace(first, namespace) if first and namespace else None
     timed_out = False
     try:
-        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        if first:
-            sandbox.kill_namespace(pidfd, first)
-        try:  # bwrap exits once the namespace is empty
-            proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            timed_out = True
+            if first:
+                sandbox.kill_namespace(pidfd, first)
+            try:  # bwrap exits once the namespace is empty
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        left = sandbox.reap(namespace if held is not None else None, uid)
     finally:
-        if pidfd is not None:
-            os.close(pidfd)
-    namespace = info.get("pid-namespace")
-    left = sandbox.reap(namespace, uid)
+        for fd in (pidfd, held):
+            if fd is not None:
+                os.close(fd)
     return {"timed_out": timed_out, "exit_code": proc.returncode, "pid_namespace": namespace,
             "sandbox_uid": uid, "processes_left": left}
 

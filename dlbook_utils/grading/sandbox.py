@@ -18,8 +18,8 @@ a daemon. Each submission gets
   bwrap puts the sandbox in a user namespace instead and forbids nested ones.
 
 :func:`check_available` refuses early, with a clear message, where bwrap cannot run;
-:func:`command` builds the ``bwrap`` argument list; :func:`read_info`, :func:`kill_namespace`
-and :func:`reap` find and end one running sandbox and everything in it.
+:func:`command` builds the ``bwrap`` argument list; :func:`read_info`, :func:`hold_namespace`,
+:func:`kill_namespace` and :func:`reap` find and end one running sandbox and everything in it.
 """
 
 from __future__ import annotations
@@ -163,6 +163,20 @@ def open_process(pid: int) -> int | None:
         return None
 
 
+def hold_namespace(pid: int, pid_namespace: int) -> int | None:
+    """An open fd on ``pid``'s PID namespace, if it is ``pid_namespace``. Close it only after
+    :func:`reap`: a namespace's number is reused once the namespace is gone, and while the fd is
+    open it cannot be gone, so the number names this sandbox only (and no other running one)."""
+    try:
+        fd = os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if os.fstat(fd).st_ino != pid_namespace:
+        os.close(fd)
+        return None
+    return fd
+
+
 def kill_namespace(pidfd: int | None, pid: int) -> None:
     """SIGKILL the namespace's first process: the kernel then kills every process in the
     namespace, and bwrap exits once they are all gone."""
@@ -201,8 +215,9 @@ def reap(pid_namespace: int | None, uid: int | None = None, timeout: float = 10.
     return how many processes are still alive at ``timeout`` (0 unless the kernel misbehaves).
 
     On Linux, bwrap cannot exit before every process in its PID namespace is gone; some kernels
-    (gVisor) tear the namespace down after it, so the grader makes sure itself. ``uid`` must be
-    a user of the sandbox's own (never the grader's)."""
+    (gVisor) tear the namespace down after it, so the grader makes sure itself. The caller holds
+    the namespace (:func:`hold_namespace`), so that its number names no other sandbox; ``uid``
+    must be a user of the sandbox's own (never the grader's)."""
     deadline = time.monotonic() + timeout
     while True:
         left = members(pid_namespace, uid)
