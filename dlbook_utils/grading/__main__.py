@@ -6,12 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .batch import grade_all
+from .batch import default_jobs, grade_all
+from .sandbox import SandboxUnavailable
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dlbook_utils.grading",
-                                description="Grade exercise notebooks in sandboxed processes.")
+    p = argparse.ArgumentParser(prog="python -m dlbook_utils.grading", description=(
+        "Grade exercise notebooks, each in a bubblewrap sandbox."))
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade every *.ipynb under SUBMISSIONS")
     g.add_argument("submissions", type=Path, help="a directory of notebooks (or one notebook)")
@@ -20,11 +21,21 @@ def main(argv=None) -> int:
     g.add_argument("--timeout", type=float, default=60.0, help="wall time per submission (s)")
     g.add_argument("--memory-mb", type=int, default=1024, help="address-space limit per child")
     g.add_argument("--seed", type=int, default=None, help="reproduce a run's random cases")
+    g.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                   help="submissions graded at once (default: the number of cores)")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="grade without the bubblewrap sandbox: not isolated (the results say so)")
     a = p.parse_args(argv)
     if not a.submissions.exists():
         p.error(f"{a.submissions} does not exist")
-    reports = grade_all(a.submissions, a.out, timeout=a.timeout, memory_mb=a.memory_mb,
-                        cases_path=a.cases, seed=a.seed)
+    if a.jobs < 1:
+        p.error(f"--jobs must be at least 1, got {a.jobs}")
+    try:
+        reports = grade_all(a.submissions, a.out, timeout=a.timeout, memory_mb=a.memory_mb,
+                            cases_path=a.cases, seed=a.seed, sandbox=not a.no_sandbox,
+                            jobs=a.jobs)
+    except SandboxUnavailable as exc:
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     print(f"graded {len(reports)} submission(s); wrote {a.out / 'scores.csv'}")
     return 0
 

@@ -1,22 +1,26 @@
 """Instructor batch grading: one fresh, limited process per submission; scores computed here.
 
-    python -m dlbook_utils.grading grade SUBMISSIONS --out OUTDIR [--cases PATH]
-                                   [--timeout S] [--memory-mb M] [--seed N]
+    python -m dlbook_utils.grading grade SUBMISSIONS --out OUTDIR [--cases PATH] [-j N]
+                                   [--timeout S] [--memory-mb M] [--seed N] [--no-sandbox]
 
 For each ``*.ipynb`` under SUBMISSIONS (chapter from the notebook's ``dlbook`` metadata or a
-``chNN`` file name) this module
+``chNN`` file name), N at a time (default: one per core), this module
 
 1. draws the random case inputs from a seed chosen now (``--seed`` only to reproduce a run),
    adds private cases from ``--cases``, and writes them as plain JSON into a private temp dir
    together with a copy of the notebook (nothing else of the file system is given to the child);
-2. starts ``python -I -m dlbook_utils.grading.runner`` in a new session with RLIMIT_AS (memory),
-   RLIMIT_FSIZE and RLIMIT_CORE limits; as root, the child drops to ``nobody`` before running
-   student code. The whole process group is killed at the wall-time limit;
+2. runs ``python -I -m dlbook_utils.grading.runner`` on them in a bubblewrap sandbox
+   (:mod:`.child`, :mod:`.sandbox`) with memory, file-size, core and process-count limits; as
+   root, the child drops to a user of its own before running student code. The sandbox is
+   killed at the wall-time limit;
 3. reads the child's plain-data results, validates them, and grades them with the reference
    solutions in THIS process (:func:`feedback.grade`).
 
-Outputs: ``OUTDIR/scores.csv`` (a row per submission, a column per question, total) and
-``OUTDIR/<submission>.json`` (per question: score, status, feedback, hint, mistake; run info).
+Outputs: ``OUTDIR/scores.csv`` (a row per submission, a column per question, total, whether it
+ran in the sandbox) and ``OUTDIR/<submission>.json`` (per question: score, status, feedback,
+hint, mistake; run info: seconds, timed_out, exit_code, cell_errors, stderr_tail and, in the
+sandbox, its pid_namespace, sandbox_uid and processes_left, which is 0 unless some process of
+the sandbox could not be ended).
 """
 
 from __future__ import annotations
@@ -25,31 +29,27 @@ import csv
 import json
 import os
 import re
-import resource
 import secrets
-import shutil
-import signal
-import stat
-import subprocess
-import sys
-import tempfile
-import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
 from . import feedback, registry
 from .cases import load_private_cases
+from .child import run_child
 from .plain import decode_input, encode
 from .result import Result
+from .sandbox import check_available
 
 _OUTCOME_KINDS = {"value", "none", "notimpl", "error", "timeout", "invalid"}
-MAX_RESULTS_BYTES = 20_000_000
+NO_SANDBOX_WARNING = ("WARNING: graded WITHOUT the sandbox (--no-sandbox): submissions could "
+                      "leave processes running, use the network and read other files")
 # Static red flags shown to the instructor (informational; scores never depend on them).
 FLAG_PATTERNS = {
     "imports grader internals": r"dlbook_utils\.grading\.(questions|registry|feedback|batch|runner"
-                                r"|learner|plain)|_RECORDER",
+                                r"|learner|plain|child|sandbox)|_RECORDER",
     "imports the library's reference code": r"dlbook_utils\.(optim|losses|activations|layers)",
     "touches the import system": r"meta_path|sys\.modules|importlib",
     "inspects the interpreter": r"inspect\.(stack|currentframe)|sys\._getframe|gc\.get_objects",
@@ -74,81 +74,6 @@ def build_cases(questions, seed: int, private: dict) -> dict:
         cases = q.make_cases(rng) + [tuple(c) for c in private.get(q.qid, [])]
         out[q.qid] = [[encode(a) for a in args] for args in cases]
     return out
-
-
-def _limits(memory_mb: int):
-    def apply():  # runs in the child between fork and exec
-        mem = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() == 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
-    return apply
-
-
-def _nobody():
-    try:
-        import pwd
-
-        pw = pwd.getpwnam("nobody")
-        return pw.pw_uid, pw.pw_gid
-    except (ImportError, KeyError):
-        return None
-
-
-def run_child(nb_path: Path, spec: dict, *, timeout: float, memory_mb: int) -> dict:
-    """Run one submission in a sandboxed child; return its raw records and run information."""
-    base = Path(tempfile.mkdtemp(prefix="dlbook-grade-"))
-    try:
-        work = base / "work"
-        work.mkdir()
-        shutil.copyfile(nb_path, work / "submission.ipynb")
-        drop = _nobody() if os.geteuid() == 0 else None
-        spec = dict(spec, drop_to=list(drop) if drop else None)
-        (work / "inputs.json").write_text(json.dumps(spec))
-        if drop:
-            for p in (work, work / "submission.ipynb", work / "inputs.json"):
-                os.chown(p, *drop)
-        os.chmod(work, 0o700)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TMPDIR": str(work),
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(work), "LANG": "C.UTF-8"}
-        start = time.monotonic()
-        with open(base / "stdout.txt", "wb") as so, open(base / "stderr.txt", "wb") as se:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-m", "dlbook_utils.grading.runner", str(work)],
-                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
-                start_new_session=True, preexec_fn=_limits(memory_mb))
-            timed_out = False
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            try:  # kill the whole group: also anything the submission started
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-        elapsed = time.monotonic() - start
-        raw = _read_results(work / "results.jsonl")
-        stderr = (base / "stderr.txt").read_bytes()[-2000:].decode("utf-8", "replace")
-        return {"raw": raw, "timed_out": timed_out, "exit_code": proc.returncode,
-                "seconds": round(elapsed, 2), "stderr_tail": stderr}
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _read_results(path: Path) -> bytes:
-    """The child's results file, refusing symlinks, FIFOs and other non-regular files."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return b""
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return b""
-        return f.read(MAX_RESULTS_BYTES)
 
 
 def parse_records(raw: bytes) -> tuple[dict, list]:
@@ -183,10 +108,13 @@ def _valid_outcomes(rec: dict, n_cases: int):
 
 
 def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int | None = None,
-                     private: dict | None = None) -> dict:
+                     private: dict | None = None, sandbox: bool = True) -> dict:
     """Grade one notebook; returns the JSON-able report."""
     seed = secrets.randbits(32) if seed is None else int(seed)
-    report = {"notebook": str(nb_path), "seed": seed, "questions": {}, "flags": []}
+    report = {"notebook": str(nb_path), "seed": seed, "questions": {}, "flags": [],
+              "sandbox": "bubblewrap" if sandbox else None}
+    if not sandbox:
+        report["warning"] = NO_SANDBOX_WARNING
     try:
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         chapter = chapter_of(nb_path, nb)
@@ -206,7 +134,7 @@ def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int
     spec = {"soft_timeout": max(1.0, timeout / 4), "questions": [
         {"qid": q.qid, "name": q.name, "kind": q.kind, "cases": encoded[q.qid]}
         for q in questions]}
-    run = run_child(nb_path, spec, timeout=timeout, memory_mb=memory_mb)
+    run = run_child(nb_path, spec, timeout=timeout, memory_mb=memory_mb, use_sandbox=sandbox)
     records, cells = parse_records(run.pop("raw"))
     report["run"] = dict(run, cell_errors=[c for c in cells if c["status"] != "ok"])
     for q in questions:
@@ -241,26 +169,58 @@ def _qkey(qid: str):
     return int(a), int(b)
 
 
+def default_jobs() -> int:
+    """One submission per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path=None,
-              seed=None, log=print) -> list[dict]:
-    """Grade every submission under ``root``; write scores.csv and one JSON per submission."""
+              seed=None, log=print, sandbox=True, jobs=None) -> list[dict]:
+    """Grade every submission under ``root``, ``jobs`` at a time (default: one per core); write
+    scores.csv and one JSON per submission. Raises :class:`.sandbox.SandboxUnavailable` if the
+    sandbox cannot run here (``sandbox=False`` grades without it, and says so everywhere)."""
+    if sandbox:
+        check_available()
+    else:
+        log(NO_SANDBOX_WARNING)
     out.mkdir(parents=True, exist_ok=True)
     private = load_private_cases(cases_path) if cases_path else {}
-    reports = []
-    for nb_path in find_submissions(root):
+    paths = find_submissions(root)
+
+    def grade_one(nb_path: Path) -> dict:
         sid = nb_path.relative_to(root).with_suffix("").as_posix() if root.is_dir() else nb_path.stem
         rep = grade_submission(nb_path, timeout=timeout, memory_mb=memory_mb, seed=seed,
-                               private=private)
+                               private=private, sandbox=sandbox)
         rep["submission"] = sid
         (out / (sid.replace("/", "__") + ".json")).write_text(json.dumps(rep, indent=1))
-        reports.append(rep)
-        log(f"{sid}: {rep['total']:g}/{rep['max']:g}")
+        return rep
+
+    # threads suffice: each one mostly waits for its child process
+    with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+        futures = {pool.submit(grade_one, p): i for i, p in enumerate(paths)}
+        reports = [None] * len(paths)
+        try:
+            for fut in as_completed(futures):
+                rep = reports[futures[fut]] = fut.result()
+                log(f"{rep['submission']}: {rep['total']:g}/{rep['max']:g}")
+                if rep.get("run", {}).get("processes_left"):
+                    log(f"WARNING: {rep['run']['processes_left']} process(es) of "
+                        f"{rep['submission']}'s sandbox could not be ended")
+        finally:  # on an error or Ctrl-C, do not start the submissions still queued
+            for fut in futures:
+                fut.cancel()
     qids = sorted({q for r in reports for q in r["questions"]}, key=_qkey)
     with open(out / "scores.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "chapter", *qids, "total", "max"])
+        w.writerow(["submission", "chapter", *qids, "total", "max", "sandbox"])
         for r in reports:
             row = [r["questions"][q]["score"] * r["questions"][q]["points"]
                    if q in r["questions"] else "" for q in qids]
-            w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"]])
+            w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"],
+                        r["sandbox"] or "OFF: " + NO_SANDBOX_WARNING])
+    if not sandbox:
+        log(NO_SANDBOX_WARNING)
     return reports

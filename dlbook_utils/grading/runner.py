@@ -6,7 +6,9 @@
 the names to evaluate, encoded case inputs, limits). The runner executes the notebook's code cells
 one by one (each wrapped: exceptions, ``SystemExit`` and a soft per-cell time limit are caught and
 logged), evaluates each question's answer on the case inputs right after the cell that checks it,
-and appends ONE JSON line per question to ``results.jsonl``, flushed to disk immediately.
+and appends ONE JSON line per question to ``results.jsonl``, flushed to disk immediately. Its first
+act is to set the limits ``inputs.json`` names (memory, file size, core dumps, process count), so
+the parent needs no ``preexec_fn`` (unsafe in a grader that starts children from several threads).
 
 Nothing here decides a score: this process only reports plain data (numbers, lists, strings). The
 parent validates it and compares with reference values that never exist in this process, so a
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import signal
 import sys
 import types
@@ -81,7 +84,20 @@ def _preimport(sources: list[str]) -> None:
             pass
 
 
+def _set_limits(limits: dict, dropping_root: bool) -> None:
+    """Hard limits, which student code cannot raise again."""
+    for name, key in (("RLIMIT_AS", "memory_bytes"), ("RLIMIT_FSIZE", "file_bytes"),
+                      ("RLIMIT_CORE", "core_bytes")):
+        if key in limits:
+            resource.setrlimit(getattr(resource, name), (limits[key], limits[key]))
+    # per user: only meaningful for a user of the grader's own (for anyone else it would count
+    # the processes of their whole session)
+    if dropping_root and "processes" in limits:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+
+
 def _drop_privileges(uid: int, gid: int) -> None:
+    os.chown(".", uid, gid)  # the work dir (in the sandbox, a fresh tmpfs owned by root)
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
@@ -107,6 +123,7 @@ def main(workdir: str) -> None:
     os.chdir(workdir)
     with open("inputs.json") as f:
         spec = json.load(f)
+    _set_limits(spec.get("limits", {}), bool(spec.get("drop_to")))
     with open("submission.ipynb", encoding="utf-8") as f:
         sources = _cell_sources(json.load(f))
     out = open("results.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - kept open to the end

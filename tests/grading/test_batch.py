@@ -191,11 +191,21 @@ def test_hostile_submissions(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop only happens when run as root")
-def test_child_runs_unprivileged(tmp_path):
-    _hostile(tmp_path, "whoami", ["import os\nraise RuntimeError(f'uid={os.getuid()}')"])
-    reps = _grade(tmp_path / "subs", tmp_path / "out", timeout=10)
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_child_runs_unprivileged(tmp_path, sandbox):
+    """No root and, in the sandbox, none of the capabilities bwrap left the runner for its drop
+    (they must not survive it), and no way to gain any (no_new_privs)."""
+    _hostile(tmp_path, "whoami", [
+        "import os\nstatus = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
+        "raise RuntimeError(f'uid={os.getuid()} caps={status[\"CapEff\"].strip()} '\n"
+        "                   f'{status[\"CapPrm\"].strip()} {status[\"CapAmb\"].strip()} '\n"
+        "                   f'nnp={status[\"NoNewPrivs\"].strip()}')"])
+    reps = _grade(tmp_path / "subs", tmp_path / "out", timeout=10, sandbox=sandbox)
     errors = json.dumps(reps["whoami/ch05_optimizers"]["run"]["cell_errors"])
-    assert "uid=" in errors and "uid=0'" not in errors and "uid=0\"" not in errors
+    assert "uid=" in errors and "uid=0 " not in errors
+    assert f"caps={' '.join(['0' * 16] * 3)}" in errors, errors
+    if sandbox:
+        assert "nnp=1" in errors
 
 
 def test_private_cases_and_fresh_seeds(tmp_path):
@@ -238,12 +248,14 @@ def _private_package(tmp_path, patch=None):
 @pytest.mark.parametrize("planted", [False, True])
 def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
     """Everything check() imports must be loaded before the drop to nobody; the planted variant
-    leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail."""
+    leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail.
+    Without the sandbox: it would mount the package, not the wrapper's private copy (and the
+    directories it creates for its mounts are readable)."""
     lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
     patch = (lazy, ")") if planted else None
     monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, patch)))
     edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
-    rep = _grade(tmp_path / "subs", tmp_path / "out")["sol/ch05_optimizers"]
+    rep = _grade(tmp_path / "subs", tmp_path / "out", sandbox=False)["sol/ch05_optimizers"]
     if planted:
         assert rep["total"] == 0
         assert "No module named 'dlbook_utils.grading.feedback'" in json.dumps(rep)
