@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _describe(x) -> str:
+def _type_and_shape(x) -> str:
     if isinstance(x, np.ndarray):
         return f"array of dtype {x.dtype} and shape {x.shape}"
     return f"{type(x).__name__}"
@@ -31,7 +31,7 @@ def float_array(x, where, name: str = "x", *, ndim: int | None = None,
     if isinstance(x, (list, tuple, float, int)) and not isinstance(x, bool):
         x = np.asarray(x, dtype=np.float64)
     if not isinstance(x, np.ndarray):
-        raise ValueError(f"{where} expected {name} to be a NumPy float array, got {_describe(x)}")
+        raise ValueError(f"{where} expected {name} to be a NumPy float array, got {_type_and_shape(x)}")
     if x.dtype.kind != "f":
         raise ValueError(
             f"{where} expected {name} with a floating-point dtype (float32 or float64), "
@@ -157,3 +157,24 @@ def logits_array(z, axis, where: str) -> np.ndarray:
     if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
         raise ValueError(f"{where} expected axis in [{-z.ndim}, {z.ndim}), got {axis!r}")
     return z
+
+
+def rows(x, width: int, where, name: str = "x", *, finite: bool = True) -> np.ndarray:
+    """A float array of shape (n, width): a batch of examples, one per row."""
+    x = float_array(x, where, name, finite=finite)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(f"{where} expected {name} of shape (n, {width}), got {x.shape}")
+    return x
+
+
+def one_of(value, choices: tuple, where, name: str):
+    if value not in choices:
+        raise ValueError(f"{where} expected {name} in {choices}, got {value!r}")
+    return value
+
+
+def float_dtype(dtype, where) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"{where} expected a floating-point dtype, got {dtype}")
+    return dtype
