@@ -82,9 +82,9 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop as ``keras.optimizers.RMSprop`` (centered=False, momentum=0), Eq. (eq-rmsprop).
 
-    v <- rho v + (1 - rho) g^2;   w <- w - lr g / sqrt(v + eps).   Shapes: state "v" like w.
+    s <- rho s + (1 - rho) g^2;   w <- w - lr g / sqrt(s + eps).   Shapes: state "s" like w.
     eps sits INSIDE the square root, as in Keras (and Goodfellow et al., 2016, Alg. 8.5); texts
-    that write sqrt(v) + eps differ only where v is of the order of eps.
+    that write sqrt(s) + eps differ only where s is of the order of eps.
     """
 
     def __init__(self, lr=0.001, rho: float = 0.9, eps: float = 1e-7):
@@ -93,10 +93,10 @@ class RMSprop(Optimizer):
         self.eps = positive(eps, "RMSprop", "eps")
 
     def _update(self, w, g, state, lr):
-        v = self._slot(state, "v", w)
-        v *= self.rho
-        v += (1 - self.rho) * (g * g)
-        w -= lr * g / np.sqrt(v + self.eps)
+        s = self._slot(state, "s", w)  # the running average of g^2, Eq. (eq-rmsprop)
+        s *= self.rho
+        s += (1 - self.rho) * (g * g)
+        w -= lr * g / np.sqrt(s + self.eps)
 
     def __repr__(self):
         return f"RMSprop(lr={self.lr}, rho={self.rho}, eps={self.eps})"
