@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations as act
-from ._validate import float_array, generator, in_unit_interval, positive_int
+from ._validate import (
+    float_array,
+    float_dtype,
+    generator,
+    in_unit_interval,
+    one_of,
+    positive_int,
+    rows,
+)
 from .layer_base import Layer, check_delta
 
 __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp"]
@@ -19,11 +27,11 @@ __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential",
 class Dense(Layer):
     """Fully connected layer z = x W + b, Eq. (eq-dense-forward) in 03_forward_pass.
 
-    Shapes: x (n, n_in) -> z (n, n_out); W (n_in, n_out), b (n_out,).
-    Backward, Eq. (eq-dense-backward) in 04_backprop, with delta = dL/dz (n, n_out):
-    dW = x^T delta (n_in, n_out),  db = column sums of delta (n_out,),  dx = delta W^T (n, n_in).
-    init="he": W ~ N(0, 2 / n_in), for ReLU (He et al., 2015); init="glorot":
-    W ~ U(-a, a), a = sqrt(6 / (n_in + n_out)) (Glorot & Bengio, 2010). b starts at 0.
+    Shapes: x (n, n_in) -> z (n, n_out), W (n_in, n_out), b (n_out,). Backward with delta = dL/dz
+    (n, n_out), Eq. (eq-dense-backward) in 04_backprop: dW = x^T delta, db = column sums of
+    delta, dx = delta W^T (each shaped like what it differentiates). init="he": W ~ N(0, 2/n_in)
+    (He et al., 2015; for ReLU); "glorot": W ~ U(-a, a), a = sqrt(6/(n_in + n_out)) (Glorot &
+    Bengio, 2010). b starts at 0. Inputs are cast to ``dtype``: a float32 layer stays float32.
     """
 
     def __init__(self, n_in: int, n_out: int, *, rng: np.random.Generator, init: str = "he",
@@ -31,27 +39,21 @@ class Dense(Layer):
         super().__init__()
         self.n_in = positive_int(n_in, "Dense", "n_in")
         self.n_out = positive_int(n_out, "Dense", "n_out")
-        if init not in ("he", "glorot"):
-            raise ValueError(f"Dense expected init in ('he', 'glorot'), got {init!r}")
-        self.dtype, self.init = np.dtype(dtype), init
-        if self.dtype.kind != "f":
-            raise ValueError(f"Dense expected a floating-point dtype, got {self.dtype}")
+        self.init = one_of(init, ("he", "glorot"), "Dense", "init")
+        self.dtype = float_dtype(dtype, "Dense")
         if init == "he":
             W = generator(rng, "Dense").standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
         else:
-            limit = np.sqrt(6.0 / (n_in + n_out))
-            W = generator(rng, "Dense").uniform(-limit, limit, size=(n_in, n_out))
+            a = np.sqrt(6.0 / (n_in + n_out))
+            W = generator(rng, "Dense").uniform(-a, a, size=(n_in, n_out))
         self.params = {"W": W.astype(self.dtype), "b": np.zeros(n_out, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.need_input_grad = need_input_grad  # the first layer of a net may skip dL/dx
         self.x = self.out_shape = None
 
     def forward(self, x):
-        x = float_array(x, self, "x")
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
-        self.x = x.astype(self.dtype, copy=False)  # a float32 layer stays float32
-        self.out_shape = (len(x), self.n_out)
+        self.x = rows(x, self.n_in, self).astype(self.dtype, copy=False)  # finite, (n, n_in)
+        self.out_shape = (len(self.x), self.n_out)
         return self.x @ self.params["W"] + self.params["b"]
 
     def backward(self, delta):
@@ -163,7 +165,8 @@ class Sequential(Layer):
         self.training = True  # no super().__init__(): params and grads are methods here
         self.layers = list(layers)
         if not self.layers or not all(isinstance(lay, Layer) for lay in self.layers):
-            raise ValueError(f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
+            raise ValueError(
+                f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
         self.need_input_grad = self.layers[0].need_input_grad = need_input_grad
 
     def forward(self, x):

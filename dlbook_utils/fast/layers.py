@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import float_array
+from .._validate import float_array, rows
 from ..layer_base import check_delta
 from ..layers import Dense, Sequential
 from . import flat
@@ -37,10 +37,8 @@ class DenseReLU(Dense):
         self.relu, self.mask, self.zeros = relu, None, np.zeros((0, n_out), self.dtype)
 
     def forward(self, x):
-        x = float_array(x, self, "x", finite=False)  # finiteness: checked once, by MLP.forward
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
-        self.x = x.astype(self.dtype, copy=False)
+        # Finiteness is checked once, by MLP.forward: the arrays in between are our own.
+        self.x = rows(x, self.n_in, self, finite=False).astype(self.dtype, copy=False)
         z = self.x @ self.params["W"]
         z += self.params["b"]  # in place: one (n, n_out) array per call, not two
         self.out_shape = z.shape

@@ -111,6 +111,29 @@ def test_import_does_not_import_tensorflow():
     assert result.returncode == 0, result.stderr
 
 
+CORE = ("layers", "activations", "losses", "optim")
+SHOWN = {"layers": ["Dense", "ReLU"], "losses": ["softmax_cross_entropy"], "optim": ["Adam"]}
+
+
+def test_the_core_reads_in_minutes():
+    """layers, activations, losses and optim together stay within 450 non-blank lines
+    (docstrings and comments included), and each unit the chapters show (Dense, ReLU, softmax
+    cross-entropy, Adam) is one definition of at most 40 lines in its module's file."""
+    import importlib
+    import inspect
+
+    package = Path(__file__).resolve().parents[2] / "dlbook_utils"
+    total = sum(sum(1 for line in (package / f"{m}.py").read_text().splitlines() if line.strip())
+                for m in CORE)
+    assert total <= 450
+    for module_name, names in SHOWN.items():
+        module = importlib.import_module(f"dlbook_utils.{module_name}")
+        for name in names:
+            obj = getattr(module, name)
+            assert inspect.getsourcefile(obj) == str(package / f"{module_name}.py")
+            assert len(inspect.getsource(obj).splitlines()) <= 40, name
+
+
 def test_every_module_stays_well_under_300_lines():
     """The package is code that learners read and copy: one concept per module, kept short."""
     package = Path(__file__).resolve().parents[2] / "dlbook_utils"
