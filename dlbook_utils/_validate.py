@@ -159,7 +159,7 @@ def logits_array(z, axis, where: str) -> np.ndarray:
     return z
 
 
-def rows(x, width: int, where, name: str = "x", *, finite: bool = True) -> np.ndarray:
+def rows(x, width: int, where, name: str = "x", *, finite: bool = False) -> np.ndarray:
     """A float array of shape (n, width): a batch of examples, one per row."""
     x = float_array(x, where, name, finite=finite)
     if x.ndim != 2 or x.shape[1] != width:

@@ -1,8 +1,9 @@
 """Activation functions and their derivatives, stable at extreme inputs.
 
 Each maps an array z of any shape to an array of the same shape and dtype (float32 in, float32
-out) and first checks that z is a finite float array. A ``*_grad`` function is the derivative
-with respect to z, which a layer multiplies by the upstream gradient:
+out) and first checks that z is a float array (a NaN in z gives NaN out, as in NumPy; softmax,
+log_softmax and relu_grad, which would hide it, refuse it). A ``*_grad`` function is the
+derivative with respect to z, which a layer multiplies by the upstream gradient:
 dz = delta * act_grad(z), Eq. (eq-activation-backward) in 04_backprop.
 """
 
@@ -22,7 +23,7 @@ def sigmoid(z):
     Stable: exp only ever sees -|z| <= 0, so it cannot overflow; for z < 0 we use the
     equivalent form exp(z) / (1 + exp(z)).
     """
-    z = float_array(z, "sigmoid", "z")
+    z = float_array(z, "sigmoid", "z", finite=False)
     e = np.exp(-np.abs(z))  # in (0, 1]: no overflow for any finite z
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -35,7 +36,7 @@ def sigmoid_grad(z):
 
 def tanh(z):
     """Hyperbolic tangent, Eq. (eq-tanh) in 02_core_concepts. Shapes: z (...) -> (...)."""
-    return np.tanh(float_array(z, "tanh", "z"))
+    return np.tanh(float_array(z, "tanh", "z", finite=False))
 
 
 def tanh_grad(z):
@@ -49,7 +50,7 @@ def tanh_grad(z):
 
 def relu(z):
     """max(z, 0), Eq. (eq-relu) in 02_core_concepts. Shapes: z (...) -> (...)."""
-    return np.maximum(float_array(z, "relu", "z"), 0)
+    return np.maximum(float_array(z, "relu", "z", finite=False), 0)
 
 
 def relu_grad(z):
@@ -57,7 +58,7 @@ def relu_grad(z):
 
     Shapes: z (...) -> (...), same dtype as z.
     """
-    z = float_array(z, "relu_grad", "z")
+    z = float_array(z, "relu_grad", "z")  # finite: z > 0 would turn a NaN into a quiet 0
     return (z > 0).astype(z.dtype)
 
 

@@ -59,8 +59,8 @@ def check_delta(layer, delta, out_shape):
     output, is None before) and delta = dL/d(output) is a float array of that shape."""
     if out_shape is None:
         raise RuntimeError(f"{layer!r}.backward called before forward")
-    # finite=False: a NaN here reaches the weight gradients, which the optimizer refuses.
-    delta = float_array(delta, f"{layer!r}.backward", "delta", finite=False)
+    if not (isinstance(delta, np.ndarray) and delta.dtype.kind == "f"):  # else: a clear error
+        delta = float_array(delta, f"{layer!r}.backward", "delta", finite=False)
     if delta.shape != out_shape:
         raise ValueError(f"{layer!r}.backward expected delta of shape {out_shape} "
                          f"(the forward output), got {delta.shape}")

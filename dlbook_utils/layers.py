@@ -3,6 +3,8 @@
 ``forward(x)`` computes the output and keeps what backward needs; ``backward(delta)`` takes
 delta = dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx (see ``Layer``).
 Rows are examples (batch-first, like Keras): x (n, n_in) @ W (n_in, n_out) + b (n_out,).
+A layer checks the type and shape of what it gets; NaN/inf is caught where data enters
+training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class Dense(Layer):
         self.x = self.out_shape = None
 
     def forward(self, x):
-        self.x = rows(x, self.n_in, self).astype(self.dtype, copy=False)  # finite, (n, n_in)
+        self.x = rows(x, self.n_in, self).astype(self.dtype, copy=False)  # float, (n, n_in)
         self.out_shape = (len(self.x), self.n_out)
         return self.x @ self.params["W"] + self.params["b"]
 
@@ -135,7 +137,7 @@ class Dropout(Layer):
         self.fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)
 
     def forward(self, x):
-        x = float_array(x, self, "x")
+        x = float_array(x, self, "x", finite=False)
         self.out_shape, self.scale = x.shape, 1
         if not self.training or self.p == 0:
             return x

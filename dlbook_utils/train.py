@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._validate import generator, positive_int
+from ._validate import float_array, generator, positive_int
 
 __all__ = ["History", "fit", "evaluate", "predict", "accuracy"]
 
@@ -82,6 +82,8 @@ def _n_correct(out: np.ndarray, y: np.ndarray, task: str | None) -> int:
 def _check_xy(X, y, where: str):
     X = np.asarray(X)
     y = np.asarray(y)
+    if X.dtype.kind == "f":  # the layers check types and shapes; finiteness is checked here, once
+        float_array(X, where, "X")
     if X.ndim < 1 or y.ndim < 1:
         raise ValueError(f"{where} expected arrays with a batch axis, got X {X.shape}, y {y.shape}")
     if len(X) != len(y):
@@ -128,6 +130,8 @@ def _penalty(regularizer, params: dict):
 def predict(model, X, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for all rows of ``X`` in eval mode (Dropout off), in batches."""
     X = np.asarray(X)
+    if X.dtype.kind == "f":
+        float_array(X, "predict", "X")
     was_training = getattr(model, "training", False)
     _set_mode(model, False)
     try:

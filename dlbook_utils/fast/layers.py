@@ -10,8 +10,6 @@ on the machine where it was measured (see ``make bench`` for this machine):
   two arrays and is ~3x faster than its array-scalar loop (21 vs 59 us at 512 x 256).
 * gradients are written into the existing arrays (``out=``), which are views of one flat
   buffer (see ``flat``), so ``FusedAdam`` updates the whole model in one pass.
-* the model input is checked once, in ``MLP.forward``; the arrays between layers are the
-  layers' own results (a NaN born inside still stops training at the loss).
 
 Values are bit-identical to ``layers.mlp`` with ReLU (tests/core/test_fast.py).
 """
@@ -20,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import float_array, rows
+from .._validate import rows
 from ..layer_base import check_delta
 from ..layers import Dense, Sequential
 from . import flat
@@ -37,8 +35,7 @@ class DenseReLU(Dense):
         self.relu, self.mask, self.zeros = relu, None, np.zeros((0, n_out), self.dtype)
 
     def forward(self, x):
-        # Finiteness is checked once, by MLP.forward: the arrays in between are our own.
-        self.x = rows(x, self.n_in, self, finite=False).astype(self.dtype, copy=False)
+        self.x = rows(x, self.n_in, self).astype(self.dtype, copy=False)  # float, (n, n_in)
         z = self.x @ self.params["W"]
         z += self.params["b"]  # in place: one (n, n_out) array per call, not two
         self.out_shape = z.shape
@@ -68,9 +65,6 @@ class MLP(Sequential):
         super().__init__(layers, need_input_grad=need_input_grad)
         flat.share_buffer(self.layers, "params")  # same values, new arrays (views)
         flat.share_buffer(self.layers, "grads")
-
-    def forward(self, x):
-        return super().forward(float_array(x, "fast.MLP", "x"))  # the one finiteness check
 
 
 def mlp(sizes, *, rng: np.random.Generator, dtype=np.float32,

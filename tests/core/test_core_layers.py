@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlbook_utils import gradcheck, layers, losses, optim
+from dlbook_utils import gradcheck, layers, losses, optim, train
 
 
 def test_he_and_glorot_initialisation_statistics():
@@ -143,27 +143,31 @@ def test_every_module_stays_well_under_300_lines():
     assert {name: n for name, n in lengths.items() if n >= 285} == {}
 
 
-def test_each_layer_checks_what_comes_in_and_the_loss_catches_a_nan_born_inside():
-    """A layer's forward is where data comes in (a learner calls layers one by one too), so
-    each checks its x; backward checks the shape of delta. A NaN that appears inside (a
-    diverged weight) still stops training at the loss, with a message naming it."""
+def test_layers_check_types_and_shapes_and_training_catches_nan_where_data_enters():
+    """A layer checks the type and shape of x (forward) and delta (backward). NaN/inf is
+    caught where data enters training: fit and predict check X, the loss its logits (a NaN born
+    inside, from a diverged weight, stops training there), the optimizer its gradients."""
     rng = np.random.default_rng(0)
     model = layers.mlp([3, 4, 2], rng=rng)
-    with pytest.raises(ValueError, match=r"Dense\(in=3, out=4\) expected finite x, got 1 NaN"):
-        model.forward(np.array([[1.0, np.nan, 0.0]]))
     with pytest.raises(ValueError, match=r"expected x with a floating-point dtype.*int"):
         model.forward(np.ones((2, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"Dense\(in=4, out=2\) expected x of shape \(n, 4\), got \(1, 5\)"):
+        layers.Sequential([layers.Dense(3, 4, rng=rng), layers.Dense(4, 5, rng=rng),
+                           layers.Dense(4, 2, rng=rng)]).forward(np.ones((1, 3)))
     model.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"Dense\(in=4, out=2\)\.backward expected delta of "
                                          r"shape \(2, 2\).*got \(2, 3\)"):
         model.backward(np.ones((2, 3)))
+    X, y = np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 2.0]]), np.array([0, 1])
+    for call in (lambda: train.fit(model, losses.softmax_cross_entropy, optim.SGD(0.1), X, y,
+                                   epochs=1, batch_size=2, rng=rng, progress=False),
+                 lambda: train.predict(model, X)):
+        with pytest.raises(ValueError, match=r"expected finite X, got 1 NaN/inf"):
+            call()
     model.layers[2].params["W"][0, 0] = np.nan  # e.g. a diverged update
     logits = model.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match="softmax_cross_entropy expected finite logits"):
         losses.softmax_cross_entropy(logits, np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"Dense\(in=4, out=2\) expected x of shape \(n, 4\), got \(1, 5\)"):
-        layers.Sequential([layers.Dense(3, 4, rng=rng), layers.Dense(4, 5, rng=rng),
-                           layers.Dense(4, 2, rng=rng)]).forward(np.ones((1, 3)))
 
 
 def test_sequential_calls_a_layer_that_overrides_forward_or_backward_through_it():
