@@ -76,10 +76,10 @@ class ReLU(Layer):
         self.mask = self.out_shape = None
 
     def forward(self, x):
-        y = act.relu(x)
-        self.mask = y > 0  # the slope is 1 there and 0 elsewhere (0 at z = 0, like TF)
-        self.out_shape = y.shape
-        return y
+        x = float_array(x, self, "x", finite=False)
+        self.mask = x > 0  # the slope: 1 where z > 0, else 0 (0 at the kink, like TF)
+        self.out_shape = x.shape
+        return np.maximum(x, 0)
 
     def backward(self, delta):
         return check_delta(self, delta, self.out_shape) * self.mask
@@ -131,7 +131,7 @@ class Dropout(Layer):
         super().__init__()
         self.p, self.rng = in_unit_interval(p, "Dropout", "p"), generator(rng, "Dropout")
         self.fixed_mask = self.out_shape = None
-        self.scale = 1  # dy/dx: 1 / (1 - p) where kept, 0 where dropped; 1 at eval
+        self.scale = 1  # d(output)/dx: 1 / (1 - p) where kept, 0 where dropped; 1 at eval
 
     def set_mask(self, mask):
         self.fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlbook_utils import fast, layers, optim, regularizers
+from dlbook_utils import fast, layers, optim, regularizers, tfcompare
 from dlbook_utils.layer_base import Layer
 
 NOTATION = Path(__file__).resolve().parents[2] / "book" / "notation.md"
@@ -32,7 +32,7 @@ def names_table():
 def public_callables():
     """Every public function, class constructor and method of the core and the fast path."""
     found = {}
-    for module in (layers, optim, regularizers, fast.layers, fast.optim):
+    for module in (layers, optim, regularizers, tfcompare, fast.layers, fast.optim):
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", "") != module.__name__:
                 continue
