@@ -1,31 +1,38 @@
-"""Training speed of the book's NumPy MLP, side by side with Keras and with the GEMM bound.
+"""Training speed of the book's NumPy MLP: the learner core, the fast path, a straightforward
+loop, the GEMM bound, and Keras as the reference.
 
 Run from the repository root:  ``python benchmarks/run.py``  (``make bench``).
 
-(a) Throughput ratio NumPy / Keras, in training samples per second, for the same MLP (ReLU,
-    He init, float32, Adam, softmax cross-entropy from logits, shuffled every epoch, training
-    accuracy tracked) at the same batch size, on this CPU.  NumPy trains with the public API a
-    learner uses: ``layers.mlp`` + ``optim.Adam`` + ``train.fit``.  Its Adam runs in Keras's
-    "epsilon hat" form (``epsilon_hat=True``), so both sides compute the same update (the two
-    agree bit for bit; see ``tests/core/test_core_tf.py``).  Keras trains with
-    ``model.fit`` and its defaults: oneDNN on, ``jit_compile="auto"`` (no XLA on a CPU).
-(b) The NumPy MLP's FLOP rate divided by the float32 GEMM rate of ``np.matmul`` measured in the
+Contenders, all training the same MLP (ReLU, He init, float32, Adam in Keras's "epsilon hat"
+form, softmax cross-entropy from logits, shuffled every epoch, training accuracy tracked) on
+the same data at the same batch size, on this CPU:
+
+* ``core``: the public API a learner reads: ``layers.mlp`` + ``optim.Adam`` + ``train.fit``.
+* ``fast``: the opt-in fast path: ``fast.mlp`` + ``fast.FusedAdam`` + ``fast.fit``; it trains
+  to the same weights bit for bit (tests/core/test_fast.py).
+* ``naive``: a straightforward NumPy loop (fresh arrays, ``X[rows]``), the yardstick the core
+  is held to.
+* ``keras``: the same MLP in Keras 3, ``model.fit`` at its defaults: oneDNN on,
+  ``jit_compile="auto"`` (no XLA on a CPU). Its Adam computes the same update as ours (the two
+  agree bit for bit; see tests/core/test_core_tf.py).
+
+(a) Throughput ratio fast / Keras, in training samples per second.
+(b) The fast path's FLOP rate divided by the float32 GEMM rate of ``np.matmul`` measured in the
     same run on exactly the GEMMs one training epoch performs (same shapes, same transposed
-    views, same count), i.e. GEMM-only epoch time / training epoch time.  FLOPs per step:
-    2*m*k*n for every GEMM: the forward pass, dW = x^T dy for every layer, dx = dy W^T for every
-    layer but the first (``mlp`` skips that one; nothing uses it).
-    Elementwise work (bias, ReLU, softmax, Adam) is not counted, so 1.0 is the bound.
+    views, same count), i.e. GEMM-only epoch time / training epoch time. FLOPs per step:
+    2*m*k*n for every GEMM: the forward pass, dW = x^T delta for every layer, dx = delta W^T
+    for every layer but the first (``mlp`` skips that one; nothing uses it). Elementwise work
+    (bias, ReLU, softmax, Adam) is not counted, so 1.0 is the bound.
+core/naive: epoch time of the learner core over that of the straightforward loop.
 
 Each throughput is the best of several timed epochs (the best epoch is the one least disturbed
-by other processes); NumPy, bare, naive and GEMM-only take turns epoch by epoch, so the ratios
-compare epochs run under the same machine load (see ``measure``).  NumPy is timed with 1 and
-with 2 BLAS threads and the faster is reported; the GEMM rate uses the same thread count.  A
-third contender, ``BareRun``, trains the same model with the checks and the layer structure
-stripped away ("bare" columns): the most NumPy itself allows here, so the gap to it is what
-the library's checks and structure cost.  A fourth, ``NaiveRun``, trains it with a
-straightforward loop ("naive" columns), the kind of code the goals are measured against:
-library/naive is what care buys, and it does not move with Keras's speed on this host.
+by other processes); the NumPy contenders take turns epoch by epoch, so the ratios compare
+epochs run under the same machine load (see ``measure``). Each is timed with 1 and with 2 BLAS
+threads and the faster counts; (b) uses the GEMM rate at the fast path's thread count.
 Timings are not tests.
+
+More sections (e.g. a CNN against Keras) go into modules of their own that add a
+``(title, function)`` pair to ``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # works without `p
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from dlbook_utils import layers, losses, optim, train  # noqa: E402
+from dlbook_utils import fast, layers, losses, optim, train  # noqa: E402
 
 N_SAMPLES = 16_384
 ROUNDS, BLOCK = 5, 3  # 5 rounds of (1 warm-up + 3 timed epochs) per contender (see measure)
@@ -51,7 +58,7 @@ CONFIGS = [  # (name, layer sizes, batch size)
     ("MNIST 784-256-256-10", [784, 256, 256, 10], 64),
     ("MNIST 784-256-256-10", [784, 256, 256, 10], 512),
 ]
-GOALS = {"small": 5.0, "MNIST": 1.5, "gemm": 0.7}
+GOALS = {"small": 5.0, "MNIST": 1.5, "gemm": 0.7, "core/naive": 1.15}
 
 
 def make_data(d_in: int, seed: int = 0):
@@ -100,8 +107,8 @@ class GemmRun:
 
 
 # ----------------------------------------------------------------------------- contenders
-class NumpyRun:
-    """The NumPy MLP trained with the public API, one epoch per call."""
+class CoreRun:
+    """The learner core: the public API a learner uses, one epoch per call."""
 
     def __init__(self, sizes, batch, X, y):
         self.rng = np.random.default_rng(0)
@@ -119,59 +126,27 @@ class NumpyRun:
         return time.perf_counter() - t0
 
 
-class BareRun(NumpyRun):
-    """The ceiling for NumPy: the same MLP, data order and Adam arithmetic (the library's
-    ``_adam_step`` on the same flat buffers) in one loop with every check, the accuracy count,
-    the loss value, the layer objects and the per-layer temporaries removed (its ReLU backward
-    works in place too). Not code to learn from: the gap between it and ``NumpyRun`` is what
-    the library's structure costs."""
+class FastRun(CoreRun):
+    """The opt-in fast path (``dlbook_utils.fast``): same model, data order and update."""
 
     def __init__(self, sizes, batch, X, y):
-        super().__init__(sizes, batch, X, y)
-        self.dense = [(d.params["W"], d.params["b"], d.grads["W"], d.grads["b"])
-                      for d in self.dense_layers()]
-        self.opt._flat_buffers(self.model.params(), self.model.grads())  # flat moments, no step
+        self.rng = np.random.default_rng(0)
+        self.model = fast.mlp(sizes, rng=self.rng, dtype=np.float32)
+        self.opt = fast.FusedAdam(1e-3, epsilon_hat=True)
+        self.batch, self.X, self.y = batch, X, y
 
     def epoch_seconds(self) -> float:
         t0 = time.perf_counter()
-        X, y, opt, last = self.X, self.y, self.opt, len(self.dense) - 1
-        (w, g), s = opt._flat_pair, opt._flat
-        order = self.rng.permutation(len(X))
-        batch = np.empty((self.batch, X.shape[1]), X.dtype)  # reused, as in fit
-        for start in range(0, len(X), self.batch):
-            rows = order[start:start + self.batch]
-            h, yb = np.take(X, rows, axis=0, out=batch[:len(rows)], mode="clip"), y[rows]
-            inputs, masks = [], []
-            for i, (W, b, _, _) in enumerate(self.dense):
-                inputs.append(h)
-                h = h @ W
-                h += b
-                if i < last:
-                    masks.append(h > 0)
-                    h *= masks[-1]
-            e = np.exp(h - h.max(axis=1, keepdims=True))  # d(softmax cross-entropy)/d logits
-            d = e / e.sum(axis=1, keepdims=True)
-            d[np.arange(len(yb)), yb] -= 1
-            d /= len(yb)
-            for i in range(last, -1, -1):
-                W, _, dW, db = self.dense[i]
-                np.matmul(inputs[i].T, d, out=dW)
-                np.add.reduce(d, axis=0, out=db)
-                if i:
-                    d = d @ W.T
-                    d *= masks[i - 1]
-            opt.t += 1
-            opt._adam_step(g, s["m"], s["v"], s["tmp"], s["step"], opt.lr)
-            w -= s["step"]
+        fast.fit(self.model, losses.softmax_cross_entropy, self.opt, self.X, self.y, epochs=1,
+                 batch_size=self.batch, rng=self.rng)
         return time.perf_counter() - t0
 
 
-class NaiveRun(NumpyRun):
+class NaiveRun(CoreRun):
     """A straightforward NumPy loop, the kind the goals are set against: the same MLP, data
     order and update (Keras's form of Adam), float32 throughout, but written as the formulas
-    read, with a fresh array for every intermediate and ``X[rows]`` for the batch. Its ratios
-    ("naive" columns) show what the library's care buys on this machine, whatever Keras's own
-    speed here."""
+    read, with a fresh array for every intermediate and ``X[rows]`` for the batch. The
+    learner core is held to within 15 % of it."""
 
     def __init__(self, sizes, batch, X, y):
         super().__init__(sizes, batch, X, y)
@@ -245,22 +220,23 @@ class KerasRun:
         return self.timer.seconds
 
 
+CONTENDERS = {"core": CoreRun, "fast": FastRun, "naive": NaiveRun}
+
+
 def measure(sizes, batch):
-    """Best epoch times {name: seconds}: Keras, and NumPy, bare, naive and GEMM-only with 1 and
-    2 BLAS threads.
+    """Best epoch times {name: seconds}: Keras, and core, fast, naive and GEMM-only with 1 and
+    2 BLAS threads ("core1", "core2", ...).
 
     This host's speed changes by up to a third for seconds at a time (other tenants), so the
     contenders whose times form a ratio take turns epoch by epoch: at each BLAS thread count,
-    NumPy, bare, naive and GEMM-only run one epoch each, ``BLOCK`` times over, and meet the same
+    core, fast, naive and GEMM-only run one epoch each, ``BLOCK`` times over, and meet the same
     machine states. Keras runs in blocks of ``BLOCK`` epochs between them. Every block starts
     with one untimed epoch per contender (it wakes the thread pools of the library that just
     got the CPU back). ``ROUNDS`` rounds of this; the best epoch of each contender counts.
     """
     X, y = make_data(sizes[0])
     keras = KerasRun(sizes, batch, X, y)
-    numpy_side = {threads: {"numpy": NumpyRun(sizes, batch, X, y),
-                            "bare": BareRun(sizes, batch, X, y),
-                            "naive": NaiveRun(sizes, batch, X, y),
+    numpy_side = {threads: {**{name: cls(sizes, batch, X, y) for name, cls in CONTENDERS.items()},
                             "gemm": GemmRun(sizes, batch)} for threads in (1, 2)}
     best = {}
 
@@ -281,6 +257,48 @@ def measure(sizes, batch):
 
 
 # ----------------------------------------------------------------------------- report
+def mlp_section() -> None:
+    """The MLP table: core, fast path, naive loop and GEMM bound against Keras."""
+    head = (f"{'model':22} {'batch':>5} {'core/s':>8} {'fast/s':>8} {'naive/s':>8} "
+            f"{'Keras/s':>8} {'thr':>3} {'(a) fast/Keras':>14} {'goal':>5} {'GEMM GF/s':>9} "
+            f"{'(b) fast':>8} {'core/naive':>10}")
+    print(head)
+    print("-" * len(head))
+    results = []
+    for name, sizes, batch in CONFIGS:
+        best = measure(sizes, batch)
+        rate = {who: N_SAMPLES / min(best[f"{who}1"], best[f"{who}2"]) for who in CONTENDERS}
+        rate["keras"] = N_SAMPLES / best["keras"]
+        threads = 1 if best["fast1"] <= best["fast2"] else 2
+        flops, steps = flops_per_step(sizes, batch), -(-N_SAMPLES // batch)
+        r = {"name": name, "batch": batch, "threads": threads, "goal": GOALS[name.split()[0]],
+             "a": rate["fast"] / rate["keras"],
+             "b": best[f"gemm{threads}"] / best[f"fast{threads}"],
+             "b_other": best[f"gemm{3 - threads}"] / best[f"fast{3 - threads}"],
+             "core/naive": rate["naive"] / rate["core"]}  # > 1: the core is slower
+        results.append(r)
+        print(f"{name:22} {batch:5d} {rate['core']:8.0f} {rate['fast']:8.0f} "
+              f"{rate['naive']:8.0f} {rate['keras']:8.0f} {threads:3d} {r['a']:14.2f} "
+              f"{r['goal']:5.1f} {steps * flops / best[f'gemm{threads}'] / 1e9:9.1f} "
+              f"{r['b']:8.3f} {r['core/naive']:10.3f}", flush=True)
+    print(f"\n(a) goals: >= {GOALS['small']} (small MLP), >= {GOALS['MNIST']} (MNIST-size MLP);  "
+          f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512);  "
+          f"core/naive goal: <= {GOALS['core/naive']}")
+    for r in results:
+        line = (f"  {r['name']}, batch {r['batch']}: (a) {r['a']:.3f} "
+                f"{'met' if r['a'] >= r['goal'] else 'NOT met'}")
+        if r["name"].startswith("MNIST") and r["batch"] == 512:
+            line += (f"; (b) {r['b']:.3f} {'met' if r['b'] >= GOALS['gemm'] else 'NOT met'}"
+                     f" ({r['threads']} BLAS thread(s); with {3 - r['threads']}: "
+                     f"{r['b_other']:.3f})")
+        ok = r["core/naive"] <= GOALS["core/naive"]
+        line += f"; core/naive {r['core/naive']:.3f} {'met' if ok else 'NOT met'}"
+        print(line)
+
+
+SECTIONS = [("MLP: learner core, fast path and a straightforward loop against Keras", mlp_section)]
+
+
 def main() -> None:
     # Set before TF is imported, and only when the benchmark runs (importing this module, as
     # its tests do, must not change the environment of later processes). Keras at its
@@ -297,51 +315,11 @@ def main() -> None:
           f"NumPy {np.__version__} with {', '.join(blas)}; TF {tf.__version__}, "
           f"Keras {keras.__version__}")
     print(f"{N_SAMPLES} samples, float32, Adam(1e-3); best of {ROUNDS * BLOCK} timed epochs; "
-          f"load average before: {os.getloadavg()[0]:.2f}\n")
-    head = (f"{'model':22} {'batch':>5} {'NumPy/s':>9} {'thr':>3} {'Keras/s':>9} "
-            f"{'(a) NumPy/Keras':>15} {'goal':>5} {'GFLOP/s':>8} {'GEMM GF/s':>9} "
-            f"{'(b) ratio':>9} {'bare (a)':>8} {'bare (b)':>8} {'naive (a)':>9} {'naive (b)':>9}")
-    print(head)
-    print("-" * len(head))
-    results = []
-    for name, sizes, batch in CONFIGS:
-        best = measure(sizes, batch)
-        threads = 1 if best["numpy1"] <= best["numpy2"] else 2
-        np_rate = N_SAMPLES / best[f"numpy{threads}"]
-        k_rate = N_SAMPLES / best["keras"]
-        flops = flops_per_step(sizes, batch)
-        steps = -(-N_SAMPLES // batch)
-        r = {"name": name, "batch": batch, "threads": threads, "goal": GOALS[name.split()[0]]}
-        # (a) = Keras epoch time / contender epoch time, (b) = GEMM-only time / contender time,
-        # each at the thread count where the library is fastest; the other count for (b) too.
-        for who in ("numpy", "bare", "naive"):
-            seconds = best[f"{who}{threads}"]
-            r[who] = (best["keras"] / seconds, best[f"gemm{threads}"] / seconds)
-        r["numpy_b_other"] = best[f"gemm{3 - threads}"] / best[f"numpy{3 - threads}"]
-        results.append(r)
-        print(f"{name:22} {batch:5d} {np_rate:9.0f} {threads:3d} {k_rate:9.0f} "
-              f"{r['numpy'][0]:15.2f} {r['goal']:5.1f} {np_rate / batch * flops / 1e9:8.1f} "
-              f"{steps * flops / best[f'gemm{threads}'] / 1e9:9.1f} {r['numpy'][1]:9.3f} "
-              f"{r['bare'][0]:8.2f} {r['bare'][1]:8.3f} {r['naive'][0]:9.2f} "
-              f"{r['naive'][1]:9.3f}", flush=True)
-    print(f"load average after: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
-    print("\n(a) goals: >= 5 (small MLP), >= 1.5 (MNIST-size MLP);  "
-          f"(b) goal: >= {GOALS['gemm']} (MNIST-size MLP, batch 512)")
-    print("  'bare': the same training with no checks, no accuracy count, no layer objects"
-          " (BareRun), the most NumPy reaches here")
-    print("  'naive': the same training written straightforwardly (NaiveRun): fresh arrays,"
-          " X[rows]; what the library's care buys")
-    for r in results:
-        (ratio_a, ratio_b), threads = r["numpy"], r["threads"]
-        line = (f"  {r['name']}, batch {r['batch']}: (a) {ratio_a:.3f} "
-                f"{'met' if ratio_a >= r['goal'] else 'NOT met'}")
-        if r["name"].startswith("MNIST") and r["batch"] == 512:
-            line += (f"; (b) {ratio_b:.3f} {'met' if ratio_b >= GOALS['gemm'] else 'NOT met'}"
-                     f" ({threads} BLAS thread(s); with {3 - threads}: {r['numpy_b_other']:.3f})")
-        line += (f"; bare (a) {r['bare'][0]:.3f}, (b) {r['bare'][1]:.3f}"
-                 f"; naive (a) {r['naive'][0]:.3f}, (b) {r['naive'][1]:.3f}"
-                 f"; library/naive speed {r['numpy'][0] / r['naive'][0]:.2f}x")
-        print(line)
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    for title, section in SECTIONS:
+        print(f"\n{title}\n")
+        section()
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _describe(x) -> str:
+def _type_and_shape(x) -> str:
     if isinstance(x, np.ndarray):
         return f"array of dtype {x.dtype} and shape {x.shape}"
     return f"{type(x).__name__}"
@@ -31,7 +31,7 @@ def float_array(x, where, name: str = "x", *, ndim: int | None = None,
     if isinstance(x, (list, tuple, float, int)) and not isinstance(x, bool):
         x = np.asarray(x, dtype=np.float64)
     if not isinstance(x, np.ndarray):
-        raise ValueError(f"{where} expected {name} to be a NumPy float array, got {_describe(x)}")
+        raise ValueError(f"{where} expected {name} to be a NumPy float array, got {_type_and_shape(x)}")
     if x.dtype.kind != "f":
         raise ValueError(
             f"{where} expected {name} with a floating-point dtype (float32 or float64), "
@@ -110,3 +110,71 @@ def in_unit_interval(value, where: str, name: str) -> float:
     if not value < 1:
         raise ValueError(f"{where} expected {name} in [0, 1), got {value!r}")
     return value
+
+
+def positive_int(value, where: str, name: str) -> int:
+    """An integer >= 1 (``True`` is refused: it is a bool, not a size)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where} expected {name} to be a positive integer, got {value!r}")
+    return int(value)
+
+
+def generator(rng, where: str) -> np.random.Generator:
+    """A ``np.random.Generator`` (e.g. ``np.random.default_rng(0)``): randomness is always seeded."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{where} expected rng: np.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def checked_grads(params, grads, where: str) -> dict:
+    """The grads as finite arrays of their parameter's shape and dtype. Everything is checked
+    before anything is updated, so a NaN gradient leaves the model as it was."""
+    if not isinstance(params, dict) or not isinstance(grads, dict):
+        raise ValueError(f"{where} expected two dicts (params, grads), "
+                         f"got {type(params).__name__}, {type(grads).__name__}")
+    if set(params) != set(grads):
+        raise ValueError(f"{where} expected grads with the keys of params {sorted(params)}, "
+                         f"got {sorted(grads)}")
+    checked = {}
+    for key, w in params.items():
+        if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
+            got = type(w).__name__ + (f" {w.dtype}" if isinstance(w, np.ndarray) else "")
+            raise ValueError(f"{where} expected params[{key!r}] to be a float ndarray "
+                             f"(updated in place), got {got}")
+        g = float_array(grads[key], where, f"grads[{key!r}]", finite=False)
+        if g.shape != w.shape:
+            raise ValueError(f"{where} expected grads[{key!r}] of shape {w.shape}, got {g.shape}")
+        # Cast first: a float64 gradient too large for float32 parameters is caught as inf.
+        checked[key] = float_array(g.astype(w.dtype, copy=False), where, f"grads[{key!r}]")
+    return checked
+
+
+def logits_array(z, axis, where: str) -> np.ndarray:
+    """A finite float array of at least one dimension and a valid ``axis`` into it."""
+    z = float_array(z, where, "z")
+    if z.ndim == 0:
+        raise ValueError(f"{where} expected z with at least 1 dimension, got a scalar")
+    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"{where} expected axis in [{-z.ndim}, {z.ndim}), got {axis!r}")
+    return z
+
+
+def rows(x, width: int, where, name: str = "x", *, finite: bool = False) -> np.ndarray:
+    """A float array of shape (n, width): a batch of examples, one per row."""
+    x = float_array(x, where, name, finite=finite)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(f"{where} expected {name} of shape (n, {width}), got {x.shape}")
+    return x
+
+
+def one_of(value, choices: tuple, where, name: str):
+    if value not in choices:
+        raise ValueError(f"{where} expected {name} in {choices}, got {value!r}")
+    return value
+
+
+def float_dtype(dtype, where) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"{where} expected a floating-point dtype, got {dtype}")
+    return dtype

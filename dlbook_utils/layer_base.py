@@ -1,7 +1,8 @@
 """The layer contract (CS231n style) that every layer of :mod:`dlbook_utils.layers` follows.
 
-``forward(x)`` computes the output and caches what the backward pass needs;
-``backward(dy)`` takes dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx.
+``forward(x)`` computes the output and keeps what the backward pass needs;
+``backward(delta)`` takes delta = dL/d(output), stores dL/d(param) in ``self.grads`` and
+returns dL/dx. A layer of your own subclasses :class:`Layer` and defines both methods.
 """
 
 from __future__ import annotations
@@ -10,44 +11,26 @@ import numpy as np
 
 from ._validate import float_array
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "check_delta"]
 
 
 class Layer:
     """Base class: ``params`` and ``grads`` are dicts of arrays with matching keys and shapes.
 
-    ``forward`` / ``backward`` check their argument (a finite float array; dy shaped like the
-    last output) and call ``_forward`` / ``_backward``, which subclasses implement. Inside a
-    ``Sequential`` only the first and last layers check: the arrays passed between layers are
-    the layers' own results (a NaN born inside is still caught by the loss and the optimizer).
-    ``training`` switches train-time behaviour (Dropout). ``need_input_grad = False`` lets the
-    first layer of a network skip computing dL/dx, which nothing uses.
+    ``training`` switches train-time behaviour (Dropout); ``train()`` and ``eval()`` set it.
     """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.training = True
-        self.need_input_grad = True
-        self._out_shape = None  # shape of the last forward output: what backward expects
 
     def forward(self, x):
-        return self._forward(float_array(x, self, "x"))
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x){_hint(self)}")
 
-    def backward(self, dy):
-        if self._out_shape is None:
-            raise RuntimeError(f"{self!r}.backward called before forward")
-        dy = float_array(dy, f"{self!r}.backward", "dy")
-        if dy.shape != self._out_shape:
-            raise ValueError(f"{self!r}.backward expected dy of shape {self._out_shape} "
-                             f"(the forward output), got {dy.shape}")
-        return self._backward(dy)
-
-    def _forward(self, x):
-        raise NotImplementedError
-
-    def _backward(self, dy):
-        raise NotImplementedError
+    def backward(self, delta):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(delta)"
+                                  f"{_hint(self)}")
 
     def __call__(self, x):
         return self.forward(x)
@@ -64,9 +47,21 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-def _unchecked(layer, name: str):
-    """``layer._forward`` (or ``_backward``); but a class that overrides the public method itself
-    (a learner's own layer, say) is called through that method."""
-    if getattr(type(layer), name) is getattr(Layer, name):
-        return getattr(layer, "_" + name)
-    return getattr(layer, name)
+def _hint(layer) -> str:
+    # Earlier versions of this package had layers define _forward/_backward.
+    if hasattr(layer, "_forward") or hasattr(layer, "_backward"):
+        return "; rename _forward/_backward to forward/backward"
+    return ""
+
+
+def check_delta(layer, delta, out_shape):
+    """The check at the top of a backward pass: forward has run (``out_shape``, the shape of its
+    output, is None before) and delta = dL/d(output) is a float array of that shape."""
+    if out_shape is None:
+        raise RuntimeError(f"{layer!r}.backward called before forward")
+    if not (isinstance(delta, np.ndarray) and delta.dtype.kind == "f"):  # else: a clear error
+        delta = float_array(delta, f"{layer!r}.backward", "delta", finite=False)
+    if delta.shape != out_shape:
+        raise ValueError(f"{layer!r}.backward expected delta of shape {out_shape} "
+                         f"(the forward output), got {delta.shape}")
+    return delta

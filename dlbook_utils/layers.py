@@ -1,19 +1,29 @@
-"""Layers with the CS231n forward/backward contract.
+"""Layers with forward and backward next to each other (the CS231n and micrograd pattern).
 
-``forward(x)`` computes the output and caches what the backward pass needs;
-``backward(dy)`` takes dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx.
-Rows are examples (batch-first, like Keras): x (n, d_in) @ W (d_in, d_out) + b (d_out,).
+``forward(x)`` computes the output and keeps what backward needs; ``backward(delta)`` takes
+delta = dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx (see ``Layer``).
+Rows are examples (batch-first, like Keras): x (n, n_in) @ W (n_in, n_out) + b (n_out,).
+A layer checks the type and shape of what it gets; NaN/inf is caught where data enters
+training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _flat
+from . import activations as act
+from ._validate import (
+    float_array,
+    float_dtype,
+    generator,
+    in_unit_interval,
+    one_of,
+    positive_int,
+    rows,
+)
 from .batchnorm import BatchNorm
 from .conv import Conv1D, Flatten
-from .elementwise import Dropout, ReLU, Sigmoid, Tanh
-from .layer_base import Layer, _unchecked
+from .layer_base import Layer, check_delta
 
 __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential", "mlp",
            "BatchNorm", "Conv1D", "Flatten"]
@@ -22,60 +32,129 @@ __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential",
 class Dense(Layer):
     """Fully connected layer z = x W + b, Eq. (eq-dense-forward) in 03_forward_pass.
 
-    Backward, Eq. (eq-dense-backward) in 04_backprop:
-    dW = x^T dy  (d_in, d_out),  db = sum_rows dy  (d_out,),  dx = dy W^T  (n, d_in).
-
-    init="he":     W ~ N(0, 2 / n_in)                          (He et al., 2015; for ReLU)
-    init="glorot": W ~ U(-a, a), a = sqrt(6 / (n_in + n_out))  (Glorot & Bengio, 2010)
-    b starts at zero. All arrays have ``dtype``; inputs are cast to it, so a float32 layer stays
-    float32 end to end.
+    Shapes: x (n, n_in) -> z (n, n_out), W (n_in, n_out), b (n_out,). Backward with delta = dL/dz
+    (n, n_out), Eq. (eq-dense-backward) in 04_backprop: dW = x^T delta, db = column sums of
+    delta, dx = delta W^T (each shaped like what it differentiates). init="he": W ~ N(0, 2/n_in)
+    (He et al., 2015; for ReLU); "glorot": W ~ U(-a, a), a = sqrt(6/(n_in + n_out)) (Glorot &
+    Bengio, 2010). b starts at 0. Inputs are cast to ``dtype``: a float32 layer stays float32.
     """
-
-    INITS = ("he", "glorot")
 
     def __init__(self, n_in: int, n_out: int, *, rng: np.random.Generator, init: str = "he",
                  dtype=np.float64, need_input_grad: bool = True):
         super().__init__()
-        for name, value in (("n_in", n_in), ("n_out", n_out)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Dense expected {name} to be a positive integer, got {value!r}")
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"Dense expected rng: np.random.Generator, got {type(rng).__name__}")
-        if init not in self.INITS:
-            raise ValueError(f"Dense expected init in {self.INITS}, got {init!r}")
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"Dense expected a floating-point dtype, got {self.dtype}")
-        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        self.n_in = positive_int(n_in, "Dense", "n_in")
+        self.n_out = positive_int(n_out, "Dense", "n_out")
+        self.init = one_of(init, ("he", "glorot"), "Dense", "init")
+        self.dtype = float_dtype(dtype, "Dense")
         if init == "he":
-            W = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+            W = generator(rng, "Dense").standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
         else:
-            limit = np.sqrt(6.0 / (n_in + n_out))
-            W = rng.uniform(-limit, limit, size=(n_in, n_out))
+            a = np.sqrt(6.0 / (n_in + n_out))
+            W = generator(rng, "Dense").uniform(-a, a, size=(n_in, n_out))
         self.params = {"W": W.astype(self.dtype), "b": np.zeros(n_out, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.need_input_grad = need_input_grad
+        self.need_input_grad = need_input_grad  # the first layer of a net may skip dL/dx
+        self.x = self.out_shape = None
 
-    def _forward(self, x):
-        """x (n, n_in) -> z (n, n_out)."""
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"{self!r} expected x of shape (n, {self.n_in}), got {x.shape}")
-        x = x.astype(self.dtype, copy=False)
-        self._x, self._out_shape = x, (x.shape[0], self.n_out)
-        z = x @ self.params["W"]
-        z += self.params["b"]  # in place: one (n, n_out) array per call, not two
-        return z
+    def forward(self, x):
+        self.x = rows(x, self.n_in, self).astype(self.dtype, copy=False)  # float, (n, n_in)
+        self.out_shape = (len(self.x), self.n_out)
+        return self.x @ self.params["W"] + self.params["b"]
 
-    def _backward(self, dy):
-        """dy (n, n_out) -> dx (n, n_in), or None when ``need_input_grad`` is False."""
-        dy = dy.astype(self.dtype, copy=False)
-        # Written into the existing arrays: no allocation, and references stay valid.
-        np.matmul(self._x.T, dy, out=self.grads["W"])
-        np.add.reduce(dy, axis=0, out=self.grads["b"])  # np.sum, minus its Python wrapper
-        return dy @ self.params["W"].T if self.need_input_grad else None
+    def backward(self, delta):
+        delta = check_delta(self, delta, self.out_shape).astype(self.dtype, copy=False)
+        self.grads["W"] = self.x.T @ delta
+        self.grads["b"] = delta.sum(axis=0)  # b was added to every row: its gradient sums them
+        return delta @ self.params["W"].T if self.need_input_grad else None
 
     def __repr__(self):
         return f"Dense(in={self.n_in}, out={self.n_out})"
+
+
+class ReLU(Layer):
+    """y = max(z, 0), Eq. (eq-relu); backward passes delta where z > 0. Shapes: (...) -> (...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = self.out_shape = None
+
+    def forward(self, x):
+        x = float_array(x, self, "x", finite=False)
+        self.mask = x > 0  # the slope: 1 where z > 0, else 0 (0 at the kink, like TF)
+        self.out_shape = x.shape
+        return np.maximum(x, 0)
+
+    def backward(self, delta):
+        return check_delta(self, delta, self.out_shape) * self.mask
+
+
+class Sigmoid(Layer):
+    """y = sigmoid(z), Eq. (eq-sigmoid); dz = delta * y (1 - y). Shapes: (...) -> (...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.y = self.out_shape = None
+
+    def forward(self, x):
+        self.y = act.sigmoid(x)  # the slope is computed from the output: nothing else to keep
+        self.out_shape = self.y.shape
+        return self.y
+
+    def backward(self, delta):
+        delta = check_delta(self, delta, self.out_shape)
+        return delta * (self.y * (1 - self.y))
+
+
+class Tanh(Layer):
+    """y = tanh(z), Eq. (eq-tanh); dz = delta * (1 - y^2). Shapes: (...) -> (...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.y = self.out_shape = None
+
+    def forward(self, x):
+        self.y = act.tanh(x)
+        self.out_shape = self.y.shape
+        return self.y
+
+    def backward(self, delta):
+        delta = check_delta(self, delta, self.out_shape)
+        return delta * (1 - self.y * self.y)
+
+
+class Dropout(Layer):
+    """Inverted dropout, Eq. (eq-inverted-dropout) in 06_regularization. Shapes: (...) -> (...).
+
+    Training: each unit is kept with probability 1 - p and scaled by 1/(1 - p), so the expected
+    activation equals the eval-time one; eval: identity. ``set_mask(m)`` fixes the keep mask
+    (0/1 array) for gradient checks and figures; ``set_mask(None)`` draws fresh masks again.
+    """
+
+    def __init__(self, p: float, *, rng: np.random.Generator):
+        super().__init__()
+        self.p, self.rng = in_unit_interval(p, "Dropout", "p"), generator(rng, "Dropout")
+        self.fixed_mask = self.out_shape = None
+        self.scale = 1  # d(output)/dx: 1 / (1 - p) where kept, 0 where dropped; 1 at eval
+
+    def set_mask(self, mask):
+        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)
+
+    def forward(self, x):
+        x = float_array(x, self, "x", finite=False)
+        self.out_shape, self.scale = x.shape, 1
+        if not self.training or self.p == 0:
+            return x
+        keep = self.rng.random(x.shape) >= self.p if self.fixed_mask is None else self.fixed_mask
+        if keep.shape != x.shape:
+            raise ValueError(f"{self!r} expected a mask of shape {x.shape}, got {keep.shape}")
+        self.scale = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        return x * self.scale
+
+    def backward(self, delta):
+        return check_delta(self, delta, self.out_shape) * self.scale
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
 
 
 class Sequential(Layer):
@@ -83,36 +162,27 @@ class Sequential(Layer):
 
     ``params()`` / ``grads()`` return dicts keyed ``"<layer index>.<name>"`` ("0.W", "0.b",
     "2.W", ...) holding the layers' own arrays, so an optimizer updating them in place updates
-    the model. With ``need_input_grad=False`` the first layer skips dL/dx and ``backward``
-    returns None (faster training; dL/dx of the data is never used).
-
-    Building a Sequential moves its layers' parameters (and gradients) into one flat buffer each
-    (see ``_flat``): same values, new arrays. Take references such as ``layer.params["W"]``
-    after building it, not before.
+    the model. ``need_input_grad=False`` tells the first layer to skip dL/dx, which nothing
+    uses when x is the data; ``backward`` then returns None.
     """
 
     def __init__(self, layers, *, need_input_grad: bool = True):
-        # No super().__init__(): params/grads are methods here, not dicts.
-        self.training = True
+        self.training = True  # no super().__init__(): params and grads are methods here
         self.layers = list(layers)
         if not self.layers or not all(isinstance(lay, Layer) for lay in self.layers):
-            raise ValueError(f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
-        self.need_input_grad = need_input_grad
-        self.layers[0].need_input_grad = need_input_grad
-        _flat.share_buffer(self.layers, "params")  # one flat array each: see _flat
-        _flat.share_buffer(self.layers, "grads")
+            raise ValueError(
+                f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
+        self.need_input_grad = self.layers[0].need_input_grad = need_input_grad
 
     def forward(self, x):
-        x = self.layers[0].forward(x)  # checks the input; the other layers need not (see Layer)
-        for layer in self.layers[1:]:
-            x = _unchecked(layer, "forward")(x)
+        for layer in self.layers:
+            x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        dy = self.layers[-1].backward(dy)
-        for layer in reversed(self.layers[:-1]):
-            dy = _unchecked(layer, "backward")(dy)
-        return dy
+    def backward(self, delta):
+        for layer in reversed(self.layers):
+            delta = layer.backward(delta)
+        return delta
 
     def params(self):
         return _keyed(self.layers, "params")
@@ -139,10 +209,10 @@ class Sequential(Layer):
 def _keyed(layers, attr: str) -> dict:
     """``{"<index>.<name>": array}`` over the layers; a nested Sequential adds its own keys."""
     out = {}
-    for i, lay in enumerate(layers):
-        arrays = getattr(lay, attr)
-        for k, v in (arrays() if callable(arrays) else arrays).items():
-            out[f"{i}.{k}"] = v
+    for i, layer in enumerate(layers):
+        arrays = getattr(layer, attr)
+        for key, value in (arrays() if callable(arrays) else arrays).items():
+            out[f"{i}.{key}"] = value
     return out
 
 
@@ -151,11 +221,10 @@ ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 def mlp(sizes, *, activation: str = "relu", rng: np.random.Generator, dtype=np.float64,
         init: str | None = None, need_input_grad: bool = False) -> Sequential:
-    """Dense -> activation -> ... -> Dense (the last layer outputs logits, no activation).
+    """Dense -> activation -> ... -> Dense; the last layer outputs logits (no activation).
 
     ``sizes = [d_in, h1, ..., d_out]``. ``init`` defaults to "he" for ReLU and "glorot" for
-    sigmoid/tanh. The first layer skips dL/dx unless ``need_input_grad=True``; ReLU layers work
-    in place (``ReLU(inplace=True)``).
+    sigmoid/tanh. The first layer skips dL/dx unless ``need_input_grad=True``.
     """
     sizes = list(sizes)
     if len(sizes) < 2:
@@ -164,8 +233,6 @@ def mlp(sizes, *, activation: str = "relu", rng: np.random.Generator, dtype=np.f
         raise ValueError(f"mlp expected activation in {tuple(ACTIVATIONS)}, got {activation!r}")
     init = init or ("he" if activation == "relu" else "glorot")
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(Dense(n_in, n_out, rng=rng, init=init, dtype=dtype))
-        if i < len(sizes) - 2:  # a ReLU may overwrite the Dense output: nothing else holds it
-            layers.append(ReLU(inplace=True) if activation == "relu" else ACTIVATIONS[activation]())
-    return Sequential(layers, need_input_grad=need_input_grad)
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, init=init, dtype=dtype), ACTIVATIONS[activation]()]
+    return Sequential(layers[:-1], need_input_grad=need_input_grad)  # no activation on logits

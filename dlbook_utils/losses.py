@@ -1,8 +1,7 @@
-"""Loss functions: each returns ``(loss, grad)`` with the loss averaged over the batch.
-
-The gradient is with respect to the first argument (the prediction or the logits) and includes
-the 1/n of the mean -- Eq. (eq-loss-mean) in 02_core_concepts. Each function equals a Keras loss
-with its default ``reduction="sum_over_batch_size"``:
+"""Loss functions: each returns ``(loss, delta)``, the loss averaged over the batch and its
+gradient delta with respect to the first argument (the prediction or the logits), 1/n of the
+mean included -- Eq. (eq-loss-mean) in 02_core_concepts. Each equals a Keras loss at its default
+``reduction="sum_over_batch_size"``:
 
 =========================  ======================================================
 ``mse``                    ``keras.losses.MeanSquaredError()``
@@ -22,33 +21,27 @@ __all__ = ["mse", "binary_cross_entropy", "softmax_cross_entropy"]
 
 
 def mse(y_pred, y):
-    """Mean squared error over all elements, Eq. (eq-mse) in 02_core_concepts.
+    """Mean squared error over all N = y_pred.size elements, Eq. (eq-mse) in 02_core_concepts.
 
-    loss = (1/N) sum (y_pred - y)^2 over all N = y_pred.size elements;
-    grad = 2 (y_pred - y) / N.
-
-    Shapes: y_pred (n, d) or (n,), y the same shape (no broadcasting: ``(n,)`` against ``(n, 1)``
-    is refused) -> loss: float, grad: like y_pred.
+    loss = (1/N) sum (y_pred - y)^2;  delta = 2 (y_pred - y) / N.
+    Shapes: y_pred (n, d) or (n,), y the same shape (``(n,)`` against ``(n, 1)`` would
+    broadcast to (n, n), so it is refused) -> loss: float, delta: like y_pred.
     """
     y_pred = float_array(y_pred, "mse", "y_pred")
     y = target_array(y, y_pred, "mse", "y")
     if y_pred.size == 0:
         raise ValueError("mse expected at least one element, got an empty y_pred")
     diff = y_pred - y
-    loss = float(np.mean(diff * diff))
-    grad = diff * (2 / y_pred.size)
-    return loss, grad
+    return float(np.mean(diff * diff)), diff * (2 / y_pred.size)
 
 
 def binary_cross_entropy(logits, y):
-    """Binary cross-entropy computed from logits, Eq. (eq-bce-logits) in 02_core_concepts.
+    """Binary cross-entropy from logits z, Eq. (eq-bce-logits) in 02_core_concepts.
 
-    With p = sigmoid(z):  -[y log p + (1-y) log(1-p)] = max(z, 0) - z y + log(1 + exp(-|z|)),
+    With p = sigmoid(z): -[y log p + (1-y) log(1-p)] = max(z, 0) - z y + log(1 + exp(-|z|));
     the right-hand form never exponentiates a positive number, so it is finite for any z.
-    loss = mean over all elements; grad = (sigmoid(z) - y) / N.
-
-    Shapes: logits (n,) or (n, d), y the same shape with values in [0, 1] -> loss: float,
-    grad: like logits.
+    loss = mean over all N elements; delta = (sigmoid(z) - y) / N.
+    Shapes: logits (n,) or (n, d), y the same shape, in [0, 1] -> loss: float, delta: like z.
     """
     z = float_array(logits, "binary_cross_entropy", "logits")
     y = target_array(y, z, "binary_cross_entropy", "y")
@@ -56,31 +49,27 @@ def binary_cross_entropy(logits, y):
         raise ValueError("binary_cross_entropy expected at least one logit, got an empty array")
     if y.min() < 0 or y.max() > 1:
         raise ValueError(
-            f"binary_cross_entropy expected y in [0, 1], got values in [{y.min()}, {y.max()}]"
-        )
+            f"binary_cross_entropy expected y in [0, 1], got values in [{y.min()}, {y.max()}]")
     per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    loss = float(np.mean(per_element))
-    grad = (sigmoid(z) - y) / z.size
-    return loss, grad
+    return float(np.mean(per_element)), (sigmoid(z) - y) / z.size
 
 
 def softmax_cross_entropy(logits, labels):
     """Softmax cross-entropy with integer labels, Eq. (eq-softmax-ce) in 02_core_concepts.
 
-    loss = -(1/n) sum_i log softmax(z_i)[labels_i]  (log-sum-exp form, finite for any logits);
-    grad = (softmax(z) - onehot(labels)) / n  -- Eq. (eq-softmax-ce-grad) in 04_backprop.
-
-    Shapes: logits (n, k), labels (n,) integers in [0, k) -> loss: float, grad: (n, k).
+    loss = -(1/n) sum_i log softmax(z_i)[labels_i]  (log-sum-exp form: finite for any z);
+    delta = (softmax(z) - onehot(labels)) / n, Eq. (eq-softmax-ce-grad) in 04_backprop.
+    Shapes: logits (n, k), labels (n,) integers in [0, k) -> loss: float, delta: (n, k).
     """
     z = float_array(logits, "softmax_cross_entropy", "logits", ndim=2)
     n, k = z.shape
     if n == 0 or k == 0:
         raise ValueError(f"softmax_cross_entropy expected logits of shape (n>0, k>0), got {z.shape}")
     labels = int_labels(labels, n, k, "softmax_cross_entropy")
-    logp = log_softmax.unchecked(z, axis=1)  # z was checked above
+    logp = log_softmax(z, axis=1)
     rows = np.arange(n)
-    loss = -float(np.add.reduce(logp[rows, labels]) / n)  # np.mean, without its overhead
-    grad = np.exp(logp)  # softmax, computed from the stable log-probabilities
-    grad[rows, labels] -= 1
-    grad /= n
-    return loss, grad
+    loss = -float(logp[rows, labels].mean())
+    delta = np.exp(logp)  # softmax, from the stable log-probabilities
+    delta[rows, labels] -= 1  # minus onehot(labels), without building the (n, k) one-hot
+    delta /= n
+    return loss, delta

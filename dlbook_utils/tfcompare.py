@@ -70,21 +70,21 @@ def _f32(x, where, name, **kw):
     return float_array(x, where, name, **kw).astype(np.float32)
 
 
-def compare_dense(W, b, x, dy, *, tol: float = 1e-5) -> Comparison:
+def compare_dense(W, b, x, delta, *, tol: float = 1e-5) -> Comparison:
     """``layers.Dense`` vs ``keras.layers.Dense`` (no activation): output, dx, dW, db.
 
-    TF's gradients come from ``GradientTape`` with output gradient ``dy``.
-    Shapes: W (d_in, d_out), b (d_out,), x (n, d_in), dy (n, d_out).
+    TF's gradients come from ``GradientTape`` with output gradient ``delta``.
+    Shapes: W (d_in, d_out), b (d_out,), x (n, d_in), delta (n, d_out).
     """
     where = "compare_dense"
     W, b = _f32(W, where, "W", ndim=2), _f32(b, where, "b", ndim=1)
-    x, dy = _f32(x, where, "x", ndim=2), _f32(dy, where, "dy", ndim=2)
+    x, delta = _f32(x, where, "x", ndim=2), _f32(delta, where, "delta", ndim=2)
     if b.shape != (W.shape[1],):
         raise ValueError(f"{where} expected b of shape ({W.shape[1]},), got {b.shape}")
     layer = Dense(*W.shape, rng=np.random.default_rng(0), dtype=np.float32)
     layer.params["W"][...], layer.params["b"][...] = W, b
     out = layer.forward(x)  # checks x's shape
-    dx = layer.backward(dy)  # checks dy's shape
+    dx = layer.backward(delta)  # checks delta's shape
     ours = [out, dx, layer.grads["W"], layer.grads["b"]]
 
     tf, keras = _tf()
@@ -95,7 +95,7 @@ def compare_dense(W, b, x, dy, *, tol: float = 1e-5) -> Comparison:
     with tf.GradientTape() as tape:
         tape.watch(xt)
         yt = ref(xt)
-    grads = tape.gradient(yt, [xt, ref.kernel, ref.bias], output_gradients=tf.constant(dy))
+    grads = tape.gradient(yt, [xt, ref.kernel, ref.bias], output_gradients=tf.constant(delta))
     theirs = [yt.numpy()] + [np.asarray(g) for g in grads]
     return _compare("Dense forward/backward", ours, theirs, tol)
 

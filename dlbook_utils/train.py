@@ -4,8 +4,8 @@
 
     for epoch:                       shuffle with rng
         for batch:                   out = model.forward(xb)
-                                     loss, g = loss_fn(out, yb)       (+ weight penalty)
-                                     model.backward(g)
+                                     loss, delta = loss_fn(out, yb)   (+ weight penalty)
+                                     model.backward(delta)
                                      optimizer.step(model.params(), model.grads())
 
 A model is anything with ``forward``, ``backward``, ``params()``, ``grads()`` (and optionally
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from ._validate import float_array, generator, positive_int
 
 __all__ = ["History", "fit", "evaluate", "predict", "accuracy"]
 
@@ -80,6 +82,8 @@ def _n_correct(out: np.ndarray, y: np.ndarray, task: str | None) -> int:
 def _check_xy(X, y, where: str):
     X = np.asarray(X)
     y = np.asarray(y)
+    if X.dtype.kind == "f":  # the layers check types and shapes; finiteness is checked here, once
+        float_array(X, where, "X")
     if X.ndim < 1 or y.ndim < 1:
         raise ValueError(f"{where} expected arrays with a batch axis, got X {X.shape}, y {y.shape}")
     if len(X) != len(y):
@@ -126,6 +130,8 @@ def _penalty(regularizer, params: dict):
 def predict(model, X, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for all rows of ``X`` in eval mode (Dropout off), in batches."""
     X = np.asarray(X)
+    if X.dtype.kind == "f":
+        float_array(X, "predict", "X")
     was_training = getattr(model, "training", False)
     _set_mode(model, False)
     try:
@@ -158,9 +164,7 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
     """Train ``model`` by mini-batch gradient descent; return a :class:`History`.
 
     X (n, ...), y (n,) integer labels or (n, d) targets.  Each epoch visits the rows in a new
-    order drawn from ``rng``; the last batch may be smaller.  Every batch is gathered into the
-    same buffer, so a model may use its input until ``backward`` returns (layers cache it for
-    the backward pass) but must copy it to keep it longer.  ``val=(X_val, y_val)`` adds
+    order drawn from ``rng``; the last batch may be smaller.  ``val=(X_val, y_val)`` adds
     ``val_loss`` / ``val_acc``.  ``regularizer`` is ``W -> (penalty, grad)`` applied to every
     weight matrix (keys ending in ".W"), e.g. ``lambda W: l2(W, 1e-4)``, or a whole-model
     ``regularizers.WeightPenalty``.  ``patience`` enables early stopping on ``val_loss``: stop
@@ -169,11 +173,9 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
     left in eval mode.
     """
     X, y = _check_xy(X, y, "fit")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"fit expected rng: np.random.Generator, got {type(rng).__name__}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"fit expected {name} to be a positive integer, got {value!r}")
+    generator(rng, "fit")
+    epochs = positive_int(epochs, "fit", "epochs")
+    batch_size = positive_int(batch_size, "fit", "batch_size")
     if patience is not None and (val is None or patience < 1):
         raise ValueError("fit: early stopping needs val=(X_val, y_val) and patience >= 1, "
                          f"got val={'None' if val is None else 'given'}, patience={patience}")
@@ -185,7 +187,6 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
 
     hist = History()
     n = len(X)
-    batch = np.empty((min(batch_size, n), *X.shape[1:]), X.dtype)  # reused by every step
     best, best_params, waited = np.inf, None, 0
     bar = tqdm(range(epochs), desc="epochs", leave=False, disable=not progress)
     for epoch in bar:
@@ -193,17 +194,11 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
         order = rng.permutation(n)
         total, correct = 0.0, 0
         for start in range(0, n, batch_size):
-            # Gather each batch when it is needed: it is still in cache for the first matmul,
-            # which makes this cheaper than shuffling all of X at the start of the epoch. It
-            # goes into the same buffer every step: a fresh array per step makes the C allocator
-            # hand pages back to the OS and fault them in again (~3000 page faults per epoch at
-            # MNIST size). mode="clip" skips take's buffered bounds check: rows are in range.
             rows = order[start:start + batch_size]
-            xb = np.take(X, rows, axis=0, out=batch[:len(rows)], mode="clip")
-            yb = y[rows]
+            xb, yb = X[rows], y[rows]  # gathered when needed: still in cache for the first matmul
             out = model.forward(xb)
-            value, grad = loss(out, yb)
-            model.backward(grad)
+            value, delta = loss(out, yb)
+            model.backward(delta)
             params, grads = model.params(), model.grads()
             penalty, pgrads = _penalty(regularizer, params)
             for key, g in pgrads.items():

@@ -97,7 +97,7 @@ def expected_outputs(q, args) -> list[np.ndarray]:
 
 def _variant_outputs(q, m, args):
     try:
-        out = m.variant if q.kind == "value" else call_quietly(m.variant, args)
+        out = m.value if m.variant is None else call_quietly(m.variant, args)
         return decode_output(encode(out), len(q.outputs))
     except Exception:  # a variant may be undefined on some inputs; then it cannot match
         return None
@@ -131,12 +131,12 @@ def _grade_choice(q, outcome) -> Result:
         return _result(q, "failed", f"{letter!r} is not one of the options "
                        f"{', '.join(sorted(q.options))}.", n_cases=1)
     for m in q.mistakes:
-        if m.variant == letter:
+        if m.value == letter:
             return _result(q, "failed", f"{letter} is not correct.", m.hint, m.id, n_cases=1)
     return _result(q, "failed", f"{letter} is not correct.", n_cases=1)
 
 
-def _compare(q, student, expected):
+def _first_difference(q, student, expected):
     """None if equal, else (message, detector-or-None, output name) for the first bad output."""
     for name, s, e in zip(q.outputs, student, expected, strict=True):
         if e.ndim == 0 and s.size == 1:
@@ -193,7 +193,7 @@ def grade(q, cases, outcomes) -> Result:
             first_fail = first_fail or _fail(f"{where}: {exc}")
             continue
         students.append(s)
-        diff = _compare(q, s, expected_outputs(q, args))
+        diff = _first_difference(q, s, expected_outputs(q, args))
         if diff is None:
             n_passed += 1
         elif first_diff is None:
@@ -206,7 +206,7 @@ def grade(q, cases, outcomes) -> Result:
     # 1) declared wrong variants: the learner's outputs equal the variant's on every case
     if all(s is not None for s in students):
         for m in q.mistakes:
-            if m.variant is None:
+            if m.variant is None and m.value is None:
                 continue
             outs = [_variant_outputs(q, m, a) for a in cases]
             if all(v is not None and all(_close(si, vi, q) for si, vi in zip(s, v, strict=True))
@@ -223,7 +223,7 @@ def grade(q, cases, outcomes) -> Result:
     det, name = first_diff["det"], first_diff["name"]
     if det is None:
         s, e = first_diff["s"], first_diff["e"]
-        n = q.batch_size(first_diff["args"])
+        n = q.batch_size_of(first_diff["args"])
         for key in ("nonfinite", "sign", "ratio_n", "ratio_inv_n"):
             if DETECTORS[key][0](s, e, n, q):
                 det = key

@@ -28,8 +28,8 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
    * ``random_cases(rng)`` draws new inputs from ``rng`` (a ``np.random.Generator``): the learner's
      ``check`` uses a fixed seed per question (stable notebook output); the batch grader draws a
      new seed per grading run, so answers cannot be memorised.
-   * ``batch_size(args) -> int`` (default: first dimension of the first array argument) is the
-     ``n`` used by the ratio detectors ("your answer is n times the expected one").
+   * ``batch_size_of(args) -> int`` (default: first dimension of the first array argument) is
+     the ``n`` used by the ratio detectors ("your answer is n times the expected one").
    * A ``Mistake`` names one known wrong answer. Either ``variant=`` (a function with the
      reference's signature computing the wrong answer; matched when the learner's output equals
      it on every case), or ``detector=`` naming a generic detector in ``feedback.DETECTORS``
@@ -42,13 +42,17 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
 
        value_question("1.4", "Parameters of a 784-128-10 MLP", name="n_params_mlp",
                       reference=101770, mistakes=[Mistake("params-no-bias", "...",
-                      variant=101632)], rtol=0, atol=0.5)
+                      value=101632)], rtol=0, atol=0.5)
+
+   A value question's ``Mistake`` gives the wrong answer itself as ``value=``.
 
 3. A multiple-choice question -- the answer is one option letter (case-insensitive)::
 
        choice_question("1.1", "Who introduced the perceptron?", name="answer_1_1",
                        options={"A": "...", "B": "...", "C": "..."}, answer="B",
                        wrong={"A": "hint when A is chosen", "C": "..."})
+
+   Each entry of ``wrong`` becomes a ``Mistake`` whose ``value`` is that letter.
 
 The solutions notebook ``solutions/chNN_topic.ipynb`` is the single source of the exercises:
 
@@ -76,17 +80,24 @@ _REGISTRY: dict[str, Question] = {}
 
 @dataclass(frozen=True)
 class Mistake:
-    """One known wrong answer and the hint that names it."""
+    """One known wrong answer and the hint that names it: exactly one of ``variant``,
+    ``value`` and ``detector`` says how to recognise it."""
 
     id: str
     hint: str
-    variant: Any = None  # wrong reference: function (function questions) or value
+    variant: Callable | None = None  # a function computing the wrong answer (function questions)
+    value: Any = None  # the wrong answer itself: a number/array, or a choice question's letter
     detector: str | None = None  # name of a generic detector in feedback.DETECTORS
     output: str | None = None  # restrict a detector to this named output
 
     def __post_init__(self):
-        if (self.variant is None) == (self.detector is None):
-            raise ValueError(f"Mistake {self.id!r}: give exactly one of variant= or detector=")
+        given = [k for k in ("variant", "value", "detector") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"Mistake {self.id!r}: give exactly one of variant=, value= or "
+                             f"detector=, got {given or 'none'}")
+        if self.variant is not None and not callable(self.variant):
+            raise ValueError(f"Mistake {self.id!r}: variant= is a function; for a wrong value "
+                             f"use value=, got {type(self.variant).__name__}")
 
 
 def _first_dim(args) -> int | None:
@@ -115,7 +126,7 @@ class Question:
     points: float = 1.0
     section: str = ""
     options: dict = field(default_factory=dict)
-    batch_size: Callable = _first_dim
+    batch_size_of: Callable = _first_dim  # args -> n, for the ratio detectors
 
     @property
     def chapter(self) -> str:
@@ -143,13 +154,13 @@ def _register(q: Question) -> Question:
 
 def function_question(qid, title, *, name, reference, cases, random_cases=None, mistakes=(),
                       outputs=("output",), rtol=1e-6, atol=1e-9, points=1.0, section="",
-                      batch_size=None) -> Question:
+                      batch_size_of=None) -> Question:
     """Register an "implement this function" question (see the module docstring)."""
     if not cases:
         raise ValueError(f"question {qid}: at least one fixed case is required")
     return _register(Question(qid, title, "function", name, reference, list(cases), random_cases,
                               list(mistakes), tuple(outputs), rtol, atol, points, section,
-                              batch_size=batch_size or _first_dim))
+                              batch_size_of=batch_size_of or _first_dim))
 
 
 def value_question(qid, title, *, name, reference, mistakes=(), rtol=1e-6, atol=1e-9,
@@ -157,7 +168,7 @@ def value_question(qid, title, *, name, reference, mistakes=(), rtol=1e-6, atol=
     """Register a "compute this number/array" question; the single case has no arguments."""
     return _register(Question(qid, title, "value", name, reference, [()], None, list(mistakes),
                               ("value",), rtol, atol, points, section,
-                              batch_size=lambda args: None))
+                              batch_size_of=lambda args: None))
 
 
 def choice_question(qid, title, *, name, options, answer, wrong=None, points=1.0,
@@ -166,11 +177,11 @@ def choice_question(qid, title, *, name, options, answer, wrong=None, points=1.0
     answer = answer.strip().upper()
     if answer not in options:
         raise ValueError(f"question {qid}: answer {answer!r} is not among {sorted(options)}")
-    mistakes = [Mistake(f"choice-{qid}-{k.lower()}", hint, variant=k)
+    mistakes = [Mistake(f"choice-{qid}-{k.lower()}", hint, value=k)
                 for k, hint in (wrong or {}).items()]
     return _register(Question(qid, title, "choice", name, answer, [()], None, mistakes,
                               ("answer",), 0.0, 0.0, points, section, dict(options),
-                              batch_size=lambda args: None))
+                              batch_size_of=lambda args: None))
 
 
 def chapter_module(chapter: str) -> str:
@@ -206,12 +217,13 @@ def load_chapter(chapter: str) -> list[Question]:
 def get(qid: str) -> Question:
     """The question ``qid`` ("N.M"); raises KeyError naming the known ids if it does not exist."""
     qid = str(qid).strip()
-    if qid not in _REGISTRY:
-        chapter = qid.split(".")[0]
+    chapter = qid.split(".")[0]
+    if qid not in _REGISTRY and chapter.isdigit():
         try:
             load_chapter(chapter)
-        except (ImportError, ValueError):
-            pass
+        except ModuleNotFoundError as exc:
+            if exc.name != chapter_module(chapter):
+                raise  # the chapter exists but an import inside it fails: that is the error
     if qid not in _REGISTRY:
         raise KeyError(f"unknown question {qid!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}")
     return _REGISTRY[qid]

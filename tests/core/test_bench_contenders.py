@@ -1,6 +1,6 @@
 """The benchmark's contenders must train the same model, or its ratios compare different work.
 
-``benchmarks/run.py`` times the library (``NumpyRun``), a stripped-down loop (``BareRun``), a
+``benchmarks/run.py`` times the learner core (``CoreRun``), the fast path (``FastRun``), a
 straightforward loop (``NaiveRun``) and the GEMMs alone (``GemmRun``). Timings are not tested;
 what each contender computes is.
 """
@@ -66,20 +66,27 @@ def _max_diff(lib, other):
     return max(np.abs(other.model.params()[k] - w).max() for k, w in lib.model.params().items())
 
 
+def _fast_params(run):
+    """The fast model's parameters under the core model's keys ("0.W", "2.W", ...)."""
+    return {f"{2 * i}.{k}": v for i, lay in enumerate(run.model.layers) for k, v in lay.params.items()}
+
+
 @pytest.mark.parametrize("sizes,batch", [([20, 16, 10], 64), ([30, 24, 16, 10], 128)])
-def test_the_bare_loop_trains_like_the_library(bench, sizes, batch):
-    start, lib, bare = _train_both(bench.BareRun, bench.NumpyRun, sizes, batch)
-    assert lib.opt.t == bare.opt.t == 2 * -(-600 // batch)
-    for key, w in lib.model.params().items():
+def test_the_fast_path_trains_exactly_like_the_core(bench, sizes, batch):
+    start, core, quick = _train_both(bench.FastRun, bench.CoreRun, sizes, batch)
+    assert core.opt.t == quick.opt.t == 2 * -(-600 // batch)
+    fast_params = _fast_params(quick)
+    for key, w in core.model.params().items():
         assert np.abs(w - start[key]).max() > 5e-3, key  # both really trained
-        # They differ only in how softmax is rounded (exp(log p) vs e / sum e): about 6e-8.
-        np.testing.assert_allclose(bare.model.params()[key], w, rtol=0, atol=1e-6, err_msg=key)
+        np.testing.assert_array_equal(fast_params[key], w, err_msg=key)
 
 
-def test_the_comparison_catches_a_bare_loop_without_the_relu_mask(bench):
-    planted = _planted("d *= masks[i - 1]", "pass")
-    _, lib, bare = _train_both(planted["BareRun"], bench.NumpyRun, [20, 16, 10], 64)
-    assert _max_diff(lib, bare) > 1e-4
+def test_the_comparison_catches_a_fast_run_with_another_adam_form(bench):
+    planted = _planted("self.opt = fast.FusedAdam(1e-3, epsilon_hat=True)",
+                       "self.opt = fast.FusedAdam(1e-3)")
+    _, core, quick = _train_both(planted["FastRun"], bench.CoreRun, [20, 16, 10], 64)
+    fast_params = _fast_params(quick)
+    assert any(not np.array_equal(fast_params[k], w) for k, w in core.model.params().items())
 
 
 def test_gemm_run_performs_the_counted_gemms(bench):
@@ -96,7 +103,7 @@ def test_gemm_run_performs_the_counted_gemms(bench):
 def test_the_naive_loop_trains_like_the_library(bench, sizes, batch):
     """The straightforward loop computes the same training (same init, order and update), up to
     float32 rounding of the differently ordered formulas."""
-    start, lib, naive = _train_both(bench.NaiveRun, bench.NumpyRun, sizes, batch)
+    start, lib, naive = _train_both(bench.NaiveRun, bench.CoreRun, sizes, batch)
     assert lib.opt.t == naive.opt.t == 2 * -(-600 // batch)
     for key, w in lib.model.params().items():
         assert np.abs(w - start[key]).max() > 5e-3, key
@@ -105,5 +112,5 @@ def test_the_naive_loop_trains_like_the_library(bench, sizes, batch):
 
 def test_the_comparison_catches_a_naive_loop_without_bias_correction(bench):
     planted = _planted("alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)", "alpha = lr")
-    _, lib, naive = _train_both(planted["NaiveRun"], bench.NumpyRun, [20, 16, 10], 64)
+    _, lib, naive = _train_both(planted["NaiveRun"], bench.CoreRun, [20, 16, 10], 64)
     assert _max_diff(lib, naive) > 1e-4

@@ -14,19 +14,20 @@ GRAD_TOL = 1e-7
 
 
 class DenseTransposedDW(layers.Dense):
-    """dW = dy^T x: the transpose of x^T dy. Same shape when n_in == n_out, so only a check sees it."""
+    """dW = delta^T x: the transpose of x^T delta. Same shape when n_in == n_out, so only a
+    check sees it."""
 
-    def backward(self, dy):
-        dx = super().backward(dy)
-        self.grads["W"] = dy.T @ self._x
+    def backward(self, delta):
+        dx = super().backward(delta)
+        self.grads["W"] = delta.T @ self.x
         return dx
 
 
 class TanhOneMinusA(layers.Tanh):
     """tanh'(z) written as 1 - a instead of 1 - a^2."""
 
-    def _local_grad(self):
-        return 1 - self._cache
+    def backward(self, delta):
+        return delta * (1 - self.y)
 
 
 def softmax_ce_without_1_over_n(logits, labels):

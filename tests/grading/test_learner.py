@@ -7,7 +7,7 @@ from dlbook_utils.grading import Result, check, registry
 from dlbook_utils.grading.feedback import DETECTORS
 
 ALL = [q for ch in ("01", "02", "03", "04", "05") for q in registry.load_chapter(ch)]
-VARIANTS = [(q.qid, m) for q in ALL for m in q.mistakes if m.variant is not None]
+VARIANTS = [(q.qid, m) for q in ALL for m in q.mistakes if m.detector is None]
 
 
 def test_question_counts_and_kinds():
@@ -30,7 +30,7 @@ def test_distinct_named_mistakes():
 @pytest.mark.parametrize("qid,mistake", VARIANTS, ids=[f"{q}-{m.id}" for q, m in VARIANTS])
 def test_each_wrong_variant_is_recognised(qid, mistake):
     q = registry.get(qid)
-    answer = mistake.variant if q.kind != "function" else mistake.variant
+    answer = mistake.variant if q.kind == "function" else mistake.value
     r = check(qid, answer)
     assert r.status in ("failed", "error")
     assert r.mistake == mistake.id, str(r)

@@ -17,7 +17,7 @@ CHAPTERS = ("06", "07", "08", "09", "10")
 NOTEBOOKS = ["ch06_regularization.ipynb", "ch07_augmentation.ipynb", "ch08_code_examples.ipynb",
              "ch09_tf_at_scale.ipynb", "ch10_trends_faq.ipynb"]
 ALL = [q for ch in CHAPTERS for q in registry.load_chapter(ch)]
-VARIANTS = [(q.qid, m) for q in ALL for m in q.mistakes if m.variant is not None]
+VARIANTS = [(q.qid, m) for q in ALL for m in q.mistakes if m.detector is None]
 
 
 # ---------------------------------------------------------------- registry-level
@@ -29,7 +29,7 @@ def test_question_counts_kinds_and_links():
         assert q.section.startswith("../book/") and "#" in q.section, (q.qid, q.section)
     for q in ALL:  # every wrong option of a multiple-choice question explains itself
         if q.kind == "choice":
-            assert {m.variant for m in q.mistakes} == set(q.options) - {q.reference}, q.qid
+            assert {m.value for m in q.mistakes} == set(q.options) - {q.reference}, q.qid
 
 
 def test_named_mistakes_are_covered():
@@ -48,7 +48,8 @@ def test_references_pass():
 
 @pytest.mark.parametrize("qid,mistake", VARIANTS, ids=[f"{q}-{m.id}" for q, m in VARIANTS])
 def test_each_wrong_variant_is_recognised(qid, mistake):
-    r = check(qid, mistake.variant)
+    q = registry.get(qid)
+    r = check(qid, mistake.variant if q.kind == "function" else mistake.value)
     assert r.status in ("failed", "error") and r.mistake == mistake.id, str(r)
     assert r.hint == mistake.hint
 

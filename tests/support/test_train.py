@@ -82,16 +82,6 @@ def test_every_row_once_per_epoch_in_a_new_order_and_step_count():
     assert not np.array_equal(epochs[0], np.arange(50))
 
 
-def test_every_batch_is_gathered_into_one_buffer():
-    # As fit's docstring promises (a fresh array per step costs page faults, see fit).
-    rng = np.random.default_rng(3)
-    X, y = blobs(rng, n=50)
-    spy = Spy(small_clf(rng))
-    train.fit(spy, losses.softmax_cross_entropy, optim.SGD(1e-3), X, y, epochs=2,
-              batch_size=16, rng=rng, progress=False)
-    assert len(spy.addresses) == 8 and len(set(spy.addresses)) == 1
-
-
 def test_float32_end_to_end():
     rng = np.random.default_rng(2)
     X, y = blobs(rng)

@@ -32,7 +32,7 @@ function_question(
            (_W, 0.1, np.array([0.0, 1.0, 0.0]), 0.0, 0.1)],  # right: no change
     random_cases=lambda rng: [(rng.normal(size=4), float(rng.normal()), rng.normal(size=4),
                                float(rng.integers(0, 2)), 0.1) for _ in range(4)],
-    batch_size=lambda args: None,
+    batch_size_of=lambda args: None,
     mistakes=[Mistake("wrong-sign", "The rule moves towards the label: w + lr * (y - y_hat) * x.",
                       variant=_perceptron_wrong_sign),
               Mistake("perceptron-update-always", "The perceptron only changes w when it is "
@@ -44,9 +44,9 @@ value_question(
     "1.5", "Parameters of a 784-128-10 MLP", name="n_params", reference=101_770, rtol=0,
     atol=0.5, section=SECTION,
     mistakes=[Mistake("params-no-bias", "Each Dense layer also has one bias per output unit.",
-                      variant=784 * 128 + 128 * 10),
+                      value=784 * 128 + 128 * 10),
               Mistake("params-one-layer", "There are two Dense layers: 784 -> 128 and 128 -> 10.",
-                      variant=784 * 10 + 10)],
+                      value=784 * 10 + 10)],
 )
 
 
@@ -61,7 +61,7 @@ function_question(
     "1.6", "XOR with two layers of threshold units", name="xor_net", reference=_xor,
     cases=[(_XOR_IN,), (_XOR_IN[::-1].copy(),)], section=SECTION,
     random_cases=lambda rng: [(_XOR_IN[rng.permutation(4)],)],
-    batch_size=lambda args: None,
+    batch_size_of=lambda args: None,
     mistakes=[Mistake("xor-computed-or", "That is OR. One threshold unit can compute OR; XOR "
                       "needs a hidden layer, e.g. OR(x) AND NOT AND(x).",
                       variant=lambda X: (np.asarray(X).sum(1) >= 1).astype(float)),

@@ -23,7 +23,7 @@ def _random_z(rng):
 
 function_question(
     "2.1", "Sigmoid", name="sigmoid", reference=_sigmoid, cases=[(_Z,), (_BIG,)],
-    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#ch2-activations",
+    random_cases=_random_z, batch_size_of=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("wrong-sign", "sigma(z) = 1 / (1 + exp(-z)): note the minus sign.",
                       variant=lambda z: _sigmoid(-np.asarray(z)))],
 )
@@ -31,7 +31,7 @@ function_question(
 function_question(
     "2.2", "Derivative of the sigmoid", name="sigmoid_grad",
     reference=lambda z: _sigmoid(z) * (1 - _sigmoid(z)), cases=[(_Z,), (_BIG,)],
-    random_cases=_random_z, batch_size=lambda args: None, section=SECTION + "#ch2-activations",
+    random_cases=_random_z, batch_size_of=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("sigmoid-grad-as-sigmoid", "You returned sigma(z) itself. The derivative "
                       "is sigma(z) * (1 - sigma(z)).", variant=_sigmoid),
               Mistake("sigmoid-grad-of-z", "You applied a * (1 - a) to z. Compute a = sigma(z) "
@@ -43,7 +43,7 @@ function_question(
     "2.3", "Derivative of ReLU", name="relu_grad",
     reference=lambda z: (np.asarray(z) > 0).astype(float),
     cases=[(_Z,), (np.array([-2.0, 0.0, 3.0]),)], random_cases=_random_z,
-    batch_size=lambda args: None, section=SECTION + "#ch2-activations",
+    batch_size_of=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("derivative-as-activation", "You returned ReLU(z). Its derivative is 1 "
                       "where z > 0 and 0 elsewhere.", variant=lambda z: np.maximum(z, 0.0))],
 )
@@ -66,7 +66,7 @@ function_question(
     outputs=("loss", "grad"), cases=_mse_cases(), section=SECTION + "#ch2-losses",
     random_cases=lambda rng: [(rng.normal(size=(n, 2)), rng.normal(size=(n, 2)))
                               for n in rng.integers(2, 7, size=2)],
-    batch_size=lambda args: args[0].size,  # Keras's MSE averages over every element
+    batch_size_of=lambda args: args[0].size,  # Keras's MSE averages over every element
     mistakes=[
         Mistake("sum-instead-of-mean", "Your loss is the SUM of squared errors; the loss is "
                 "their MEAN (divide by the number of elements).", detector="ratio_n",
@@ -102,7 +102,7 @@ function_question(
            (np.array([-800.0, 50.0, 800.0]), np.array([1.0, 0.0, 1.0]))],
     random_cases=lambda rng: [(rng.normal(scale=4, size=n), rng.integers(0, 2, n).astype(float))
                               for n in rng.integers(3, 9, size=2)],
-    batch_size=lambda args: args[0].size,
+    batch_size_of=lambda args: args[0].size,
     mistakes=[
         Mistake("unstable-log-sigmoid", "log(sigmoid(z)) overflows to -inf at large |z|. Use "
                 "max(z, 0) - z*y + log1p(exp(-|z|)).", variant=_bce_naive),

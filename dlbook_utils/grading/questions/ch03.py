@@ -42,7 +42,7 @@ _HUGE = np.array([[1000.0, 1001.0, 999.0], [-1000.0, 0.0, 1000.0]])
 
 function_question(
     "3.2", "Numerically stable softmax", name="softmax", reference=_softmax,
-    cases=[(_LOGITS,), (_HUGE,)], batch_size=lambda args: None, section=SECTION,
+    cases=[(_LOGITS,), (_HUGE,)], batch_size_of=lambda args: None, section=SECTION,
     random_cases=lambda rng: [(rng.normal(scale=5, size=(int(rng.integers(2, 6)), 5)),)],
     mistakes=[Mistake("unstable-softmax", "exp overflows at large logits (nan). Subtract each "
                       "row's max before exp: softmax is unchanged by that shift.",
@@ -110,5 +110,5 @@ value_question(
     "3.5", "A forward pass by hand", name="y_by_hand", reference=np.array([2.5]),
     section=SECTION, rtol=1e-9, atol=1e-9,
     mistakes=[Mistake("forgot-relu", "The hidden layer applies ReLU: negative pre-activations "
-                      "become 0 before the output layer.", variant=np.array([0.5]))],
+                      "become 0 before the output layer.", value=np.array([0.5]))],
 )

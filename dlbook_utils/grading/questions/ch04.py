@@ -73,7 +73,7 @@ function_question(
     "4.3", "tanh derivative from the activation", name="tanh_grad_from_output",
     reference=lambda a: 1 - a**2, cases=[(_A,), (np.tanh(np.array([-3.0, 0.5, 2.0])),)],
     random_cases=lambda rng: [(np.tanh(rng.normal(size=(3, 4))),)],
-    batch_size=lambda args: None, section=SECTION,
+    batch_size_of=lambda args: None, section=SECTION,
     mistakes=[Mistake("tanh-grad-one-minus-a", "d tanh(z)/dz = 1 - tanh(z)**2 = 1 - a**2, not "
                       "1 - a.", variant=lambda a: 1 - a),
               Mistake("tanh-applied-twice", "a is already tanh(z): use 1 - a**2, not "
@@ -145,9 +145,9 @@ value_question(
     "4.6", "The chain rule by hand", name="dL_dw", reference=-0.25, rtol=1e-9, atol=1e-9,
     section=SECTION,
     mistakes=[Mistake("wrong-sign", "dL/dy_hat = y_hat - y = -0.5 is negative here.",
-                      variant=0.25),
+                      value=0.25),
               Mistake("forgot-activation-derivative", "The chain passes through the sigmoid: "
-                      "multiply by sigma'(z) = sigma(z)(1 - sigma(z)) = 0.25.", variant=-1.0),
+                      "multiply by sigma'(z) = sigma(z)(1 - sigma(z)) = 0.25.", value=-1.0),
               Mistake("sigmoid-grad-as-sigmoid", "sigma'(z) is sigma(z)(1 - sigma(z)) = 0.25, not "
-                      "sigma(z) = 0.5.", variant=-0.5)],
+                      "sigma(z) = 0.5.", value=-0.5)],
 )

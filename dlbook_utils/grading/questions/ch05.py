@@ -186,7 +186,7 @@ function_question(
     cases=[(np.arange(0, 11), 10, 0.1, 0.0), (np.arange(0, 101, 5), 100, 1e-3, 1e-5)],
     random_cases=lambda rng: [(np.arange(0, (t := int(rng.integers(5, 50))) + 1), t,
                                float(rng.uniform(0.01, 1)), float(rng.uniform(0, 0.001)))],
-    batch_size=lambda args: None, section=SECTION + "#ch5-schedules",
+    batch_size_of=lambda args: None, section=SECTION + "#ch5-schedules",
     mistakes=[
         Mistake("cosine-missing-half", "At step 0 the rate must equal lr_max: the cosine term "
                 "needs the factor 1/2.", variant=_cosine_no_half),
@@ -201,7 +201,7 @@ value_question(
     section=SECTION + "#ch5-schedules",
     mistakes=[Mistake("step-decay-off-by-one", "Count the drops: epochs 10 and 20 have "
                       "happened by epoch 25, so the rate was halved twice (floor(25 / 10) = 2).",
-                      variant=0.0125),
+                      value=0.0125),
               Mistake("step-decay-once", "Epoch 20 is a drop too: floor(25 / 10) = 2 drops.",
-                      variant=0.05)],
+                      value=0.05)],
 )

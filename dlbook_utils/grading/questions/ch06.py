@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/06_regularization.ipynb"
-_NO_BATCH = {"batch_size": lambda args: None}  # penalties have no batch axis
+_NO_BATCH = {"batch_size_of": lambda args: None}  # penalties have no batch axis
 
 
 # ---------------------------------------------------------------- 6.1 L2 penalty
@@ -143,15 +143,15 @@ value_question(
     rtol=0, atol=0.1, section=SECTION + "#ch6-early-stopping",
     mistakes=[
         Mistake("early-stopping-zero-based", "Epochs are numbered from 1 here (as Keras prints "
-                "them): np.argmin gives a 0-based index, so add 1.", variant=6),
+                "them): np.argmin gives a 0-based index, so add 1.", value=6),
         Mistake("early-stopping-stop-epoch", "Epoch 10 is where training STOPS (three epochs "
                 "without improvement after the best one); restore_best_weights keeps the "
-                "weights of the best epoch.", variant=10),
+                "weights of the best epoch.", value=10),
         Mistake("early-stopping-first-rise", "The validation loss rises once after epoch 5 but "
                 "improves again at epoch 7: with patience 3 one bad epoch does not stop training.",
-                variant=5),
+                value=5),
         Mistake("early-stopping-train-loss", "Early stopping watches the VALIDATION loss; the "
-                "training loss keeps falling to the end.", variant=12),
+                "training loss keeps falling to the end.", value=12),
     ],
 )
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import Mistake, function_question
 
 SECTION = "../book/07_augmentation.ipynb"
-_NO_BATCH = {"batch_size": lambda args: None}
+_NO_BATCH = {"batch_size_of": lambda args: None}
 
 
 def _images(r, n, h, w):

@@ -90,9 +90,9 @@ value_question(
                 "times too large; with the wrong sign each step goes uphill.",
                 detector="nonfinite"),
         Mistake("forgot-bias", "Your intercept is 0: the model is y = w x + b, and b is "
-                "trained too.", variant=_fit_through_origin()),
+                "trained too.", value=_fit_through_origin()),
         Mistake("slope-intercept-swapped", "Give the slope first, then the intercept.",
-                variant=_FIT[::-1].copy()),
+                value=_FIT[::-1].copy()),
     ],
 )
 
@@ -147,7 +147,7 @@ function_question(
     reference=_zero_one, outputs=("x", "y"), section=SECTION + "#zero-vs-one",
     cases=[_digits_case(_r, 12, 3), _digits_case(_r, 20, 4)],
     random_cases=lambda rng: [_digits_case(rng, int(rng.integers(10, 30)), 3)],
-    batch_size=lambda args: None,
+    batch_size_of=lambda args: None,
     mistakes=[
         Mistake("zero-vs-one-not-filtered", "You kept all ten classes (the seed's bug): select "
                 "the rows with keep = (y == 0) | (y == 1), in x AND in y.",

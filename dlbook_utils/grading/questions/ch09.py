@@ -29,7 +29,7 @@ function_question(
     cases=[([784, 256, 10], 128), ([4, 3], 1), ([100, 50, 50, 10], 32)],
     random_cases=lambda rng: [([int(v) for v in rng.integers(2, 300, size=int(rng.integers(2, 5)))],
                                int(rng.integers(1, 256)))],
-    batch_size=lambda args: None, rtol=0, atol=0.5, section=SECTION + "#speed",
+    batch_size_of=lambda args: None, rtol=0, atol=0.5, section=SECTION + "#speed",
     mistakes=[
         Mistake("flops-forward-only", "That is the forward pass only. Training also runs the "
                 "backward pass: two more products per layer (dW and dX), so 3 x the forward cost.",
@@ -52,10 +52,10 @@ value_question(
     reference=_FLOPS, rtol=0, atol=0.5, section=SECTION + "#speed",
     mistakes=[
         Mistake("flops-forward-only", "That is the forward pass only: training costs 3 x the "
-                "forward FLOPs.", variant=_FLOPS / 3),
+                "forward FLOPs.", value=_FLOPS / 3),
         Mistake("flops-macs-not-flops", "You counted multiply-adds; each is 2 FLOPs.",
-                variant=_FLOPS / 2),
-        Mistake("flops-per-example", "Multiply by the batch size, 128.", variant=_FLOPS / 128),
+                value=_FLOPS / 2),
+        Mistake("flops-per-example", "Multiply by the batch size, 128.", value=_FLOPS / 128),
     ],
 )
 
@@ -74,11 +74,11 @@ value_question(
     mistakes=[
         Mistake("throughput-includes-warmup", "Leave out the first step: it includes tracing "
                 "the graph (a one-off cost), not the steady-state speed.",
-                variant=BATCH * len(STEP_TIMES) / float(np.sum(STEP_TIMES))),
+                value=BATCH * len(STEP_TIMES) / float(np.sum(STEP_TIMES))),
         Mistake("throughput-steps-not-samples", "That is steps per second; each step "
-                "processes a batch of 128 samples.", variant=_SPS / BATCH),
+                "processes a batch of 128 samples.", value=_SPS / BATCH),
         Mistake("throughput-seconds-per-sample", "You computed seconds per sample; throughput "
-                "is its reciprocal (samples per second).", variant=1 / _SPS),
+                "is its reciprocal (samples per second).", value=1 / _SPS),
     ],
 )
 
@@ -89,10 +89,10 @@ value_question(
     section=SECTION + "#speed",
     mistakes=[
         Mistake("throughput-includes-warmup", "Leave out the first (tracing) step.",
-                variant=_FLOPS * len(STEP_TIMES) / float(np.sum(STEP_TIMES)) / 1e9),
+                value=_FLOPS * len(STEP_TIMES) / float(np.sum(STEP_TIMES)) / 1e9),
         Mistake("gflops-unit", "Your number is in FLOP/s: divide by 1e9 for GFLOP/s.",
-                variant=_GFLOPS * 1e9),
+                value=_GFLOPS * 1e9),
         Mistake("flops-forward-only", "Use the FLOPs of the whole training step (exercise "
-                "9.2), not the forward pass only.", variant=_GFLOPS / 3),
+                "9.2), not the forward pass only.", value=_GFLOPS / 3),
     ],
 )

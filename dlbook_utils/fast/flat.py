@@ -1,12 +1,13 @@
 """Parameters that live in one contiguous buffer.
 
-``Sequential`` moves the parameters of all its layers into one flat array (and their gradients
+``fast.mlp`` moves the parameters of all its layers into one flat array (and their gradients
 into another) and leaves each layer a *view* of its piece; the values do not change. An
-optimizer that receives such a dict of views can then update the whole model with a dozen
-operations on two long vectors instead of a dozen per array: fewer passes over memory and far
-fewer Python calls. PyTorch's fused optimizers and apex's "contiguous grad buffer" rely on the
-same trick. Nothing depends on it for correctness: any other dict of arrays is updated one array
-at a time, with bit-identical results.
+optimizer that receives such a dict of views (``fast.FusedAdam``) can then update the whole
+model with a dozen operations on two long vectors instead of a dozen per array: fewer passes
+over memory and far fewer Python calls. PyTorch's fused optimizers and apex's "contiguous grad
+buffer" rely on the same trick. Layers must then write their gradients INTO the views
+(``out=``), never replace them; a dict that does not tile one buffer is updated one array at a
+time, with bit-identical results.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def share_buffer(holders, attr: str) -> None:
 def flat_buffer(arrays: dict) -> np.ndarray | None:
     """The 1-D array that the values of ``arrays`` tile exactly, in order, or None.
 
-    True for ``Sequential.params()`` / ``.grads()`` as long as no layer has replaced an array
+    True for ``fast.mlp(...).params()`` / ``.grads()`` as long as no layer has replaced an array
     by a new one (then the optimizer falls back to one array at a time).
     """
     values = list(arrays.values())
