@@ -230,8 +230,8 @@ def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int
                          points=q.points)
         else:
             outcomes = _valid_outcomes(rec, len(cases))
-            res = (feedback.grade(q, cases, outcomes, source=code) if outcomes is not None else
-                   Result(q.qid, q.title, "error", "malformed result record", points=q.points))
+            res = (Result(q.qid, q.title, "error", "malformed result record", points=q.points)
+                   if outcomes is None else feedback.grade(q, cases, outcomes, source=code))
         report["questions"][q.qid] = dict(res.to_dict(), feedback=str(res))
     report["total"] = sum(r["score"] * r["points"] for r in report["questions"].values())
     report["max"] = sum(q.points for q in questions)

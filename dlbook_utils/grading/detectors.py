@@ -56,7 +56,8 @@ DETECTORS = {
                    "order of the factors (e.g. X.T @ dZ, not dZ.T @ X)."),
     "nonfinite": (_nonfinite, "Generic hint: your result contains nan or inf where the true "
                   "value is finite. Something overflowed or divided by zero; at large inputs "
-                  "that is usually exp or log (use the stable form: subtract the max, log-sum-exp)."),
+                  "that is usually exp or log (use the stable form: subtract the max, "
+                  "log-sum-exp)."),
     "sign": (_sign, "Your result has the wrong sign: check the direction (gradient descent "
              "subtracts the gradient; d/dz of (a - y) vs (y - a))."),
     "ratio_n": (_ratio_n, "Your result is exactly n (the batch size) times the expected one: "

@@ -135,7 +135,8 @@ def _mismatch(q, label, s, e) -> str:
     """Where the first wrong entry is, with the answer's value (and the expected one)."""
     bad = ~np.isclose(s, e, rtol=max(q.rtol, 1e-12), atol=q.atol, equal_nan=True)
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if s.ndim else ()
-    where = f"{label or 'output'}[{', '.join(map(str, idx))}]" if idx else (label or "your value")
+    label = label or ("your value" if q.kind == "value" else "output")
+    where = f"{label}[{', '.join(map(str, idx))}]" if idx else label
     if q.kind == "value":  # never tell how far off a wrong value is
         return f"{where} = {_fmt(s[idx])} is not correct"
     return f"first mismatch at {where}: got {_fmt(s[idx])}, expected {_fmt(e[idx])}"
@@ -267,7 +268,10 @@ def _name_mistake(q, cases, outcomes, students, fails, errors):
                         if DETECTORS[k][0](f["s"], f["e"], n)), None)
         if det is not None:
             m = _find_mistake(q, det, f["name"])
-            return (m.hint, m.id) if m else (DETECTORS[det][1], det.replace("_", "-"))
+            if m is not None:
+                return m.hint, m.id
+            hint = DETECTORS[det][1]  # a generic hint names no mistake
+            return hint, None if hint.startswith("Generic hint") else det.replace("_", "-")
         break
     generic = detectors.FALLBACK_HINT if q.kind == "function" else detectors.VALUE_FALLBACK_HINT
     return generic, None

@@ -15,6 +15,7 @@ smallest failing input, the first mismatch and the section; a planted lenient to
 from __future__ import annotations
 
 import linecache
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,21 +148,22 @@ def test_a_wrong_value_is_never_told_how_far_off_it_is(checked):
         q, r = registry.get(t.qid), checked[t.tid]
         if q.kind != "value" or r["status"] == "passed":
             continue
-        ref = np.atleast_1d(np.asarray(q.reference, dtype=float))
-        for x in ref:
-            assert f"{x:.6g}" not in r["feedback"] and "error" not in r["message"], t.tid
-        assert "expected" not in r["message"], (t.tid, r["message"])
+        # the message quotes the learner's own value only (a hint may quote the statement)
+        assert re.fullmatch(r"case 1 of 1: your value(\[\d+\])? = \S+ is not correct",
+                            r["message"]), (t.tid, r["message"])
 
 
-def test_a_planted_lenient_tolerance_makes_the_suite_fail(monkeypatch):
-    """A checker with rtol = 5 % lets almost-right answers through: the suite must see it."""
+@pytest.mark.parametrize("rtol,atol,at_least", [(1e-3, 1e-6, 1), (0.05, 1e-3, 8)])
+def test_a_planted_lenient_tolerance_makes_the_suite_fail(monkeypatch, rtol, atol, at_least):
+    """A checker with a lenient tolerance lets almost-right answers through: the suite sees it."""
     for ch in CHAPTERS:
         for q in registry.load_chapter(ch):
             if q.kind != "choice":
-                monkeypatch.setattr(q, "rtol", 0.05)
+                monkeypatch.setattr(q, "rtol", max(q.rtol, rtol))
+                monkeypatch.setattr(q, "atol", max(q.atol, atol))
     results = check_all(ALL)
     false_passes = [t.tid for t in ALL if verdict_problems(t, results[t.tid]) == ["false pass"]]
-    assert len(false_passes) >= 5, false_passes
+    assert len(false_passes) >= at_least, false_passes
 
 
 def _slot_notebooks(trials, root: Path) -> dict[tuple[str, str], Trial]:

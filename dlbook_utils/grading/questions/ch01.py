@@ -43,6 +43,9 @@ function_question(
               Mistake("perceptron-strict-threshold", "On the boundary, x @ w + b == 0, the "
                       "perceptron predicts 1: the threshold is >= 0, not > 0.",
                       variant=_perceptron_strict),
+              Mistake("perceptron-bias-not-updated", "The bias learns too: b + lr * (y - y_hat), "
+                      "as if it were a weight on a constant input 1.",
+                      variant=lambda w, b, x, y, lr: (_perceptron(w, b, x, y, lr)[0], b)),
               Mistake("perceptron-update-always", "The perceptron only changes w when it is "
                       "wrong: multiply by (y - y_hat), which is 0 for a correct prediction.",
                       variant=_perceptron_always)],

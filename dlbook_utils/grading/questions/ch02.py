@@ -29,7 +29,10 @@ function_question(
                       variant=lambda z: _sigmoid(-np.asarray(z))),
               Mistake("unstable-sigmoid", "exp(-z) overflows at z = -800 (NumPy warns, even "
                       "though 1 / (1 + inf) = 0 is right). Use exp(-|z|): 1 / (1 + e) for "
-                      "z >= 0 and e / (1 + e) for z < 0.", detector="warning")],
+                      "z >= 0 and e / (1 + e) for z < 0.", detector="warning"),
+              Mistake("unstable-sigmoid-nan", "exp(z) overflows at z = 800 and inf / inf is "
+                      "nan. Use exp(-|z|), which never overflows: 1 / (1 + e) for z >= 0 and "
+                      "e / (1 + e) for z < 0.", detector="nonfinite")],
 )
 
 function_question(

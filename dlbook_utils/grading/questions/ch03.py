@@ -28,6 +28,9 @@ function_question(
                       variant=lambda X, W, b: X * W + b),
               Mistake("forgot-bias", "Add the bias: Z = X @ W + b.",
                       variant=lambda X, W, b: X @ W),
+              Mistake("bias-as-column", "b has shape (d_out,): one bias per output unit, added "
+                      "to every row. b[:, None] makes it a column, one bias per example.",
+                      variant=lambda X, W, b: X @ W + b[:, None]),
               Mistake("transposed", "Rows are examples: Z = X @ W has shape (n, d_out); you "
                       "returned its transpose.", detector="transposed")],
 )
@@ -58,6 +61,10 @@ function_question(
               Mistake("softmax-global-max", "You subtracted the max of the whole array. Rows "
                       "far apart then underflow to 0 / 0 = nan: subtract each row's max, "
                       "z.max(axis=-1, keepdims=True).", variant=_softmax_global_max),
+              Mistake("softmax-missing-keepdims", "z.sum(axis=1) has shape (n,), which does "
+                      "not broadcast against (n, k): keep the axis with keepdims=True.",
+                      variant=lambda z: np.exp(z - z.max(axis=1, keepdims=True))
+                      / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1)),
               Mistake("softmax-wrong-axis", "You normalised over the batch (axis 0). Each ROW is "
                       "one example: normalise over the classes, axis=-1.",
                       variant=lambda z: np.exp(z - z.max(0)) / np.exp(z - z.max(0)).sum(0))],

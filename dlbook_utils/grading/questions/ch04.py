@@ -35,6 +35,9 @@ function_question(
     outputs=("dX", "dW", "db"), cases=_dense_cases(), random_cases=_dense_random,
     section=SECTION,
     mistakes=[_TRANSPOSED, _MATMUL,
+              Mistake("missing-transpose", "dX = dZ @ W.T: dZ is (n, d_out) and W is "
+                      "(d_in, d_out), so W must be transposed.",
+                      variant=lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0))),
               Mistake("db-mean-not-sum", "db sums dZ over the batch. dZ already carries the 1/n "
                       "of the mean loss; averaging again divides by n twice.",
                       variant=lambda X, W, dZ: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)))],
@@ -101,6 +104,9 @@ function_question(
     mistakes=[Mistake("forgot-activation-derivative", "Multiply by the activation's derivative "
                       "at Z: delta = (delta_next @ W_next.T) * relu'(Z).",
                       variant=lambda d, W, Z: d @ W.T),
+              Mistake("missing-transpose", "delta_next (n, d_next) times W_next (d, d_next) "
+                      "needs W_next.T: delta_next @ W_next.T.",
+                      variant=lambda d, W, Z: (d @ W) * (Z > 0)),
               Mistake("derivative-as-activation", "Use relu'(Z) = (Z > 0), not relu(Z).",
                       variant=lambda d, W, Z: (d @ W.T) * np.maximum(Z, 0)),
               Mistake("elementwise-instead-of-matmul", _MATMUL_HINT,

@@ -44,6 +44,10 @@ function_question(
     mistakes=[
         Mistake("wrong-sign", "The velocity must point downhill: v = momentum * v - lr * g.",
                 variant=_momentum_wrong_sign),
+        Mistake("momentum-pytorch-form", "That is PyTorch's form (v = mu v + g; w -= lr v). "
+                "This exercise uses the Keras form of the chapter: v = momentum * v - lr * g, "
+                "then w = w + v.", variant=lambda w, g, v, lr, mu: (w - lr * (mu * v + g),
+                                                                   mu * v + g)),
         Mistake("momentum-stale-velocity", "You moved w with the old velocity. Update v first, "
                 "then w = w + v.", variant=_momentum_stale_velocity),
     ],
@@ -134,6 +138,11 @@ def _adam_t_plus_one(w, g, m, v, t, lr, beta1, beta2, eps):
     return _adam(w, g, m, v, t + 1, lr, beta1, beta2, eps)  # t is already the step number
 
 
+def _adam_corrected_state(w, g, m, v, t, lr, beta1, beta2, eps):
+    w_new, m, v = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
+    return w_new, m / (1 - beta1**t), v / (1 - beta2**t)
+
+
 def _adam_wrong_sign(w, g, m, v, t, lr, beta1, beta2, eps):
     w_new, m, v = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
     return 2 * w - w_new, m, v
@@ -179,6 +188,9 @@ function_question(
         Mistake("adam-t-plus-one", "You used t + 1 in the bias correction. t is already the "
                 "number of this step (1 for the first): divide by (1 - beta1**t) and "
                 "(1 - beta2**t).", variant=_adam_t_plus_one),
+        Mistake("adam-returns-corrected-moments", "Return the running averages m and v as "
+                "the new state, not m_hat and v_hat: the bias correction is applied afresh at "
+                "every step.", variant=_adam_corrected_state),
         Mistake("wrong-sign", "Your weights move uphill: the update subtracts "
                 "lr * m_hat / (sqrt(v_hat) + eps).", variant=_adam_wrong_sign),
     ],
