@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 import yaml
 
