@@ -48,7 +48,9 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
                       reference=101770, mistakes=[Mistake("params-no-bias", "...",
                       value=101632)], rtol=0, atol=0.5)
 
-   A value question's ``Mistake`` gives the wrong answer itself as ``value=``.
+   A value question's ``Mistake`` gives the wrong answer itself as ``value=``. Any form with the
+   right numbers is accepted (a float, a 0-d array, a list, shape (1,) or (1, 1) for a scalar),
+   and a wrong value is never told how far off it is.
 
 3. A multiple-choice question -- the answer is one option letter (case-insensitive)::
 
