@@ -179,7 +179,7 @@ def _outcome_text(o) -> tuple[str, bool]:
     if kind == "invalid":
         return str(o.get("error", "invalid answer")), False
     if text is None:
-        return f"raised {o.get('error', 'an error')}", True
+        return f"raised {str(o.get('error', 'an error')).strip()}", True
     return text, False
 
 
