@@ -33,7 +33,7 @@ def case_seed(qid: str) -> int:
 
 def run_answer(q, answer, cases) -> list[dict]:
     """Evaluate ``answer`` on every case and return plain outcomes (see feedback.grade)."""
-    from .feedback import call_quietly
+    from .feedback import call_recording
     from .plain import PlainError, encode
 
     if answer is None:
@@ -41,16 +41,17 @@ def run_answer(q, answer, cases) -> list[dict]:
     outcomes = []
     for args in cases:
         try:
+            warning = ""
             if q.kind == "function":
                 if not callable(answer):
                     raise TypeError(f"expected a function, got {type(answer).__name__}")
-                value = call_quietly(answer, args)
+                value, warning = call_recording(answer, args)
             else:
                 value = answer
             if value is None:
                 outcomes.append({"kind": "none"})
             else:
-                outcomes.append({"kind": "value", "value": encode(value)})
+                outcomes.append({"kind": "value", "value": encode(value), "warning": warning})
         except NotImplementedError:
             outcomes.append({"kind": "notimpl"})
         except PlainError as exc:
@@ -58,6 +59,16 @@ def run_answer(q, answer, cases) -> list[dict]:
         except Exception as exc:  # the learner's bug becomes feedback, never a crash
             outcomes.append({"kind": "error", "error": f"{type(exc).__name__}: {exc}"[:300]})
     return outcomes
+
+
+def _source_of(answer) -> str | None:
+    """The source of a learner's function (notebook cells keep theirs), else None."""
+    import inspect
+
+    try:
+        return inspect.getsource(answer) if callable(answer) else None
+    except (OSError, TypeError):
+        return None
 
 
 def check(qid, answer):
@@ -77,6 +88,6 @@ def check(qid, answer):
         return Result(qid, "unknown question", "error", f"{type(exc).__name__}: {exc}")
     try:
         cases = q.make_cases(np.random.default_rng(case_seed(qid)))
-        return feedback.grade(q, cases, run_answer(q, answer, cases))
+        return feedback.grade(q, cases, run_answer(q, answer, cases), source=_source_of(answer))
     except Exception as exc:  # a bug in the checker itself must still not break the notebook
         return Result(qid, q.title, "error", f"checker error: {type(exc).__name__}: {exc}")

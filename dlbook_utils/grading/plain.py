@@ -13,6 +13,8 @@ list/tuple -> {"seq": [...]}.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 MAX_ELEMENTS = 200_000  # per answer; the exercises' cases are tiny
@@ -127,10 +129,18 @@ def decode_output(obj, arity: int) -> list[np.ndarray]:
     return [_to_float_array(x) for x in obj["seq"]]
 
 
+_CHOICE = re.compile(r"(?:OPTION|ANSWER)?\s*:?\s*\(?\s*([A-Z])\s*[).:]?")
+
+
 def decode_choice(obj) -> str:
-    """Untrusted encoded multiple-choice answer -> normalised letter(s)."""
+    """Untrusted encoded multiple-choice answer -> normalised letter(s).
+
+    "B", " b ", "B)", "(B)", "B.", "Option B" and "answer: b" all give "B".
+    """
     if type(obj) is dict and set(obj) == {"str"} and type(obj["str"]) is str:
-        return obj["str"].strip().upper()[:10]
+        text = obj["str"].strip().upper()[:40]
+        m = _CHOICE.fullmatch(text)
+        return m.group(1) if m else text[:10]
     if type(obj) in (int, float):
         raise PlainError("expected an option letter such as 'B', got a number")
     raise PlainError("expected an option letter such as 'B'")

@@ -34,9 +34,13 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
      reference's signature computing the wrong answer; matched when the learner's output equals
      it on every case), or ``detector=`` naming a generic detector in ``feedback.DETECTORS``
      (``"transposed"``, ``"ratio_n"``, ``"ratio_inv_n"``, ``"sign"``, ``"nonfinite"``,
-     ``"broadcast_error"``), optionally restricted to one named output; the declared ``hint``
-     then replaces the detector's generic hint. Undeclared generic detectors still run with
-     their generic hints. Mistake ids are kebab-case and mean the same thing book-wide.
+     ``"warning"``, ``"loop"``; see :mod:`detectors`), optionally restricted to one named output;
+     the declared ``hint`` then replaces the detector's generic hint. Undeclared generic
+     detectors still run with their generic hints. A variant that raises (e.g. ``X * W`` where
+     ``X @ W`` is meant) matches an answer that raises the same error on the same cases.
+     Mistake ids are kebab-case and mean the same thing book-wide.
+   * ``forbid_warnings=True``: a NumPy warning (overflow, ...) fails the case, as the statement
+     says; ``no_loops=True``: a loop or comprehension in the answer's source fails it.
 
 2. A value question -- the learner computes a number or array and assigns it to a variable::
 
@@ -44,7 +48,9 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
                       reference=101770, mistakes=[Mistake("params-no-bias", "...",
                       value=101632)], rtol=0, atol=0.5)
 
-   A value question's ``Mistake`` gives the wrong answer itself as ``value=``.
+   A value question's ``Mistake`` gives the wrong answer itself as ``value=``. Any form with the
+   right numbers is accepted (a float, a 0-d array, a list, shape (1,) or (1, 1) for a scalar),
+   and a wrong value is never told how far off it is.
 
 3. A multiple-choice question -- the answer is one option letter (case-insensitive)::
 
@@ -87,7 +93,7 @@ class Mistake:
     hint: str
     variant: Callable | None = None  # a function computing the wrong answer (function questions)
     value: Any = None  # the wrong answer itself: a number/array, or a choice question's letter
-    detector: str | None = None  # name of a generic detector in feedback.DETECTORS
+    detector: str | None = None  # name of a generic detector in detectors.DETECTORS
     output: str | None = None  # restrict a detector to this named output
 
     def __post_init__(self):
@@ -127,6 +133,8 @@ class Question:
     section: str = ""
     options: dict = field(default_factory=dict)
     batch_size_of: Callable = _first_dim  # args -> n, for the ratio detectors
+    forbid_warnings: bool = False  # the statement forbids NumPy warnings (e.g. overflow)
+    no_loops: bool = False  # the statement forbids Python loops in the answer
 
     @property
     def chapter(self) -> str:
@@ -154,13 +162,14 @@ def _register(q: Question) -> Question:
 
 def function_question(qid, title, *, name, reference, cases, random_cases=None, mistakes=(),
                       outputs=("output",), rtol=1e-6, atol=1e-9, points=1.0, section="",
-                      batch_size_of=None) -> Question:
+                      batch_size_of=None, forbid_warnings=False, no_loops=False) -> Question:
     """Register an "implement this function" question (see the module docstring)."""
     if not cases:
         raise ValueError(f"question {qid}: at least one fixed case is required")
     return _register(Question(qid, title, "function", name, reference, list(cases), random_cases,
                               list(mistakes), tuple(outputs), rtol, atol, points, section,
-                              batch_size_of=batch_size_of or _first_dim))
+                              batch_size_of=batch_size_of or _first_dim,
+                              forbid_warnings=forbid_warnings, no_loops=no_loops))
 
 
 def value_question(qid, title, *, name, reference, mistakes=(), rtol=1e-6, atol=1e-9,

@@ -27,6 +27,7 @@ class Result:
     n_cases: int = 0
     n_passed: int = 0
     points: float = 1.0
+    section: str = ""  # the book section to reread, shown with a failure
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -57,6 +58,8 @@ class Result:
             lines.append(f"  {self.message}")
         if self.hint:
             lines.append(f"  Hint: {self.hint}")
+        if self.section:
+            lines.append(f"  See: {self.section}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -70,5 +73,8 @@ class Result:
             parts.append(f"<br>{html.escape(self.message)}")
         if self.hint:
             parts.append(f"<br><i>Hint:</i> {html.escape(self.hint)}")
+        if self.section:
+            link = html.escape(self.section, quote=True)
+            parts.append(f'<br><i>See:</i> <a href="{link}">{link}</a>')
         parts.append("</div>")
         return "".join(parts)

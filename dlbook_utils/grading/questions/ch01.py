@@ -18,6 +18,11 @@ def _perceptron_wrong_sign(w, b, x, y, lr):
     return w - lr * (y - y_hat) * x, b - lr * (y - y_hat)
 
 
+def _perceptron_strict(w, b, x, y, lr):
+    y_hat = 1.0 if float(x @ w + b) > 0 else 0.0  # predicts 0 ON the boundary
+    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+
 def _perceptron_always(w, b, x, y, lr):
     return w + lr * y * x, b + lr * y  # updates even when the prediction is right
 
@@ -29,12 +34,18 @@ function_question(
     cases=[(_W, 0.1, np.array([1.0, 2.0, 0.0]), 1.0, 0.5),   # wrong: predicts 0, label 1
            (_W, 0.1, np.array([2.0, 0.0, 1.0]), 0.0, 0.5),   # wrong: predicts 1, label 0
            (_W, 0.1, np.array([2.0, 0.0, 1.0]), 1.0, 0.5),   # right: no change
-           (_W, 0.1, np.array([0.0, 1.0, 0.0]), 0.0, 0.1)],  # right: no change
+           (_W, 0.1, np.array([0.0, 0.1, 0.0]), 0.0, 0.1)],  # ON the boundary: predicts 1
     random_cases=lambda rng: [(rng.normal(size=4), float(rng.normal()), rng.normal(size=4),
                                float(rng.integers(0, 2)), 0.1) for _ in range(4)],
     batch_size_of=lambda args: None,
     mistakes=[Mistake("wrong-sign", "The rule moves towards the label: w + lr * (y - y_hat) * x.",
                       variant=_perceptron_wrong_sign),
+              Mistake("perceptron-strict-threshold", "On the boundary, x @ w + b == 0, the "
+                      "perceptron predicts 1: the threshold is >= 0, not > 0.",
+                      variant=_perceptron_strict),
+              Mistake("perceptron-bias-not-updated", "The bias learns too: b + lr * (y - y_hat), "
+                      "as if it were a weight on a constant input 1.",
+                      variant=lambda w, b, x, y, lr: (_perceptron(w, b, x, y, lr)[0], b)),
               Mistake("perceptron-update-always", "The perceptron only changes w when it is "
                       "wrong: multiply by (y - y_hat), which is 0 for a correct prediction.",
                       variant=_perceptron_always)],

@@ -24,8 +24,15 @@ def _random_z(rng):
 function_question(
     "2.1", "Sigmoid", name="sigmoid", reference=_sigmoid, cases=[(_Z,), (_BIG,)],
     random_cases=_random_z, batch_size_of=lambda args: None, section=SECTION + "#ch2-activations",
+    forbid_warnings=True,  # the statement: no overflow warnings at z = +-800
     mistakes=[Mistake("wrong-sign", "sigma(z) = 1 / (1 + exp(-z)): note the minus sign.",
-                      variant=lambda z: _sigmoid(-np.asarray(z)))],
+                      variant=lambda z: _sigmoid(-np.asarray(z))),
+              Mistake("unstable-sigmoid", "exp(-z) overflows at z = -800 (NumPy warns, even "
+                      "though 1 / (1 + inf) = 0 is right). Use exp(-|z|): 1 / (1 + e) for "
+                      "z >= 0 and e / (1 + e) for z < 0.", detector="warning"),
+              Mistake("unstable-sigmoid-nan", "exp(z) overflows at z = 800 and inf / inf is "
+                      "nan. Use exp(-|z|), which never overflows: 1 / (1 + e) for z >= 0 and "
+                      "e / (1 + e) for z < 0.", detector="nonfinite")],
 )
 
 function_question(
@@ -45,7 +52,10 @@ function_question(
     cases=[(_Z,), (np.array([-2.0, 0.0, 3.0]),)], random_cases=_random_z,
     batch_size_of=lambda args: None, section=SECTION + "#ch2-activations",
     mistakes=[Mistake("derivative-as-activation", "You returned ReLU(z). Its derivative is 1 "
-                      "where z > 0 and 0 elsewhere.", variant=lambda z: np.maximum(z, 0.0))],
+                      "where z > 0 and 0 elsewhere.", variant=lambda z: np.maximum(z, 0.0)),
+              Mistake("relu-grad-at-zero-one", "At z = 0 this book (like TensorFlow) uses "
+                      "relu'(0) = 0: the derivative is (z > 0), not (z >= 0).",
+                      variant=lambda z: (np.asarray(z) >= 0).astype(float))],
 )
 
 
@@ -89,6 +99,12 @@ def _bce(logits, y):
     return np.mean(loss), (_sigmoid(logits) - y) / logits.size
 
 
+def _bce_clipped(logits, y, eps=1e-7):
+    p = np.clip(1 / (1 + np.exp(-logits)), eps, 1 - eps)  # Keras's epsilon, on probabilities
+    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return np.mean(loss), (1 / (1 + np.exp(-logits)) - y) / logits.size
+
+
 def _bce_naive(logits, y):
     p = 1 / (1 + np.exp(-logits))
     loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
@@ -106,6 +122,10 @@ function_question(
     mistakes=[
         Mistake("unstable-log-sigmoid", "log(sigmoid(z)) overflows to -inf at large |z|. Use "
                 "max(z, 0) - z*y + log1p(exp(-|z|)).", variant=_bce_naive),
+        Mistake("clipped-bce", "Clipping the probability to [eps, 1 - eps] avoids log(0) but "
+                "caps the loss near -log(eps): at z = -800 with y = 1 the true loss is 800. "
+                "Work from the logits: max(z, 0) - z*y + log1p(exp(-|z|)).",
+                variant=_bce_clipped),
         Mistake("sum-instead-of-mean", "Your loss is the SUM over the batch; the loss is the "
                 "MEAN.", detector="ratio_n", output="loss"),
         Mistake("missing-1-over-n", "Your gradient is missing the 1/n from the mean: "

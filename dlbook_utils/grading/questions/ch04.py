@@ -9,9 +9,10 @@ SECTION = "../book/04_backprop.ipynb"
 _TRANSPOSED = Mistake("transposed-gradient", "dW must have W's shape (d_in, d_out): "
                       "dW = X.T @ dZ. You returned its transpose (dZ.T @ X).",
                       detector="transposed")
-_MATMUL = Mistake("elementwise-instead-of-matmul", "The shapes do not broadcast: "
-                  "backpropagating through X @ W needs matrix products (dZ @ W.T, X.T @ dZ), "
-                  "not element-wise *.", detector="broadcast_error")
+_MATMUL_HINT = ("The shapes do not broadcast: backpropagating through X @ W needs matrix "
+                "products (dZ @ W.T, X.T @ dZ), not element-wise *.")
+_MATMUL = Mistake("elementwise-instead-of-matmul", _MATMUL_HINT,
+                  variant=lambda X, W, dZ: (dZ * W.T, X.T * dZ, dZ.sum(axis=0)))
 
 
 def _dense_backward(X, W, dZ):
@@ -34,6 +35,9 @@ function_question(
     outputs=("dX", "dW", "db"), cases=_dense_cases(), random_cases=_dense_random,
     section=SECTION,
     mistakes=[_TRANSPOSED, _MATMUL,
+              Mistake("missing-transpose", "dX = dZ @ W.T: dZ is (n, d_out) and W is "
+                      "(d_in, d_out), so W must be transposed.",
+                      variant=lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0))),
               Mistake("db-mean-not-sum", "db sums dZ over the batch. dZ already carries the 1/n "
                       "of the mean loss; averaging again divides by n twice.",
                       variant=lambda X, W, dZ: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)))],
@@ -74,6 +78,7 @@ function_question(
     reference=lambda a: 1 - a**2, cases=[(_A,), (np.tanh(np.array([-3.0, 0.5, 2.0])),)],
     random_cases=lambda rng: [(np.tanh(rng.normal(size=(3, 4))),)],
     batch_size_of=lambda args: None, section=SECTION,
+    rtol=1e-5, atol=1e-7,  # a float32 answer is right: 1 - a**2 near |a| = 1 loses digits
     mistakes=[Mistake("tanh-grad-one-minus-a", "d tanh(z)/dz = 1 - tanh(z)**2 = 1 - a**2, not "
                       "1 - a.", variant=lambda a: 1 - a),
               Mistake("tanh-applied-twice", "a is already tanh(z): use 1 - a**2, not "
@@ -99,9 +104,13 @@ function_question(
     mistakes=[Mistake("forgot-activation-derivative", "Multiply by the activation's derivative "
                       "at Z: delta = (delta_next @ W_next.T) * relu'(Z).",
                       variant=lambda d, W, Z: d @ W.T),
+              Mistake("missing-transpose", "delta_next (n, d_next) times W_next (d, d_next) "
+                      "needs W_next.T: delta_next @ W_next.T.",
+                      variant=lambda d, W, Z: (d @ W) * (Z > 0)),
               Mistake("derivative-as-activation", "Use relu'(Z) = (Z > 0), not relu(Z).",
                       variant=lambda d, W, Z: (d @ W.T) * np.maximum(Z, 0)),
-              _MATMUL],
+              Mistake("elementwise-instead-of-matmul", _MATMUL_HINT,
+                      variant=lambda d, W, Z: (d * W.T) * (Z > 0))],
 )
 
 
@@ -135,7 +144,7 @@ function_question(
     random_cases=lambda rng: [_two_layer_case(rng, 7, 4, 6, 3)],
     mistakes=[Mistake("missing-1-over-n", "Your gradients are n times too large: the loss is "
                       "the batch mean, so dZ2 = (softmax - onehot) / n.", detector="ratio_n"),
-              _TRANSPOSED, _MATMUL,
+              _TRANSPOSED,
               Mistake("forgot-activation-derivative", "Backpropagate through the ReLU: "
                       "dZ1 = (dZ2 @ W2.T) * (Z1 > 0).", variant=_two_layer_no_relu_grad)],
 )

@@ -44,6 +44,10 @@ function_question(
     mistakes=[
         Mistake("wrong-sign", "The velocity must point downhill: v = momentum * v - lr * g.",
                 variant=_momentum_wrong_sign),
+        Mistake("momentum-pytorch-form", "That is PyTorch's form (v = mu v + g; w -= lr v). "
+                "This exercise uses the Keras form of the chapter: v = momentum * v - lr * g, "
+                "then w = w + v.", variant=lambda w, g, v, lr, mu: (w - lr * (mu * v + g),
+                                                                   mu * v + g)),
         Mistake("momentum-stale-velocity", "You moved w with the old velocity. Update v first, "
                 "then w = w + v.", variant=_momentum_stale_velocity),
     ],
@@ -54,6 +58,11 @@ function_question(
 def _rmsprop(w, g, s, lr, rho, eps):
     s = rho * s + (1 - rho) * g**2
     return w - lr * g / np.sqrt(s + eps), s
+
+
+def _rmsprop_eps_outside(w, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g**2
+    return w - lr * g / (np.sqrt(s) + eps), s  # Adam's placement of eps
 
 
 def _rmsprop_first_moment(w, g, s, lr, rho, eps):
@@ -69,7 +78,8 @@ def _rmsprop_adam_like(w, g, s, lr, rho, eps):
 def _rmsprop_cases():
     r = np.random.default_rng(52)
     return [(r.normal(size=(2, 3)), r.normal(size=(2, 3)), r.random((2, 3)), 0.01, 0.9, 1e-7),
-            (np.array([0.5, -0.5]), np.array([0.2, 0.4]), np.zeros(2), 0.1, 0.9, 1e-7)]
+            # gradients so small that g**2 is near eps: where eps goes shows
+            (np.array([0.5, -0.5]), np.array([2e-4, -4e-4]), np.zeros(2), 0.1, 0.9, 1e-7)]
 
 
 def _rmsprop_random(rng):
@@ -86,6 +96,9 @@ function_question(
         Mistake("rmsprop-first-moment", "You averaged g instead of g**2. RMSprop keeps a running "
                 "mean of the SQUARED gradient and has no first moment.",
                 variant=_rmsprop_first_moment),
+        Mistake("rmsprop-eps-outside-sqrt", "This book's RMSprop (as Keras) adds eps INSIDE "
+                "the square root: w - lr * g / sqrt(s + eps). sqrt(s) + eps is Adam's form.",
+                variant=_rmsprop_eps_outside),
         Mistake("rmsprop-adam-like", "RMSprop has no first moment: the numerator is the raw "
                 "gradient g, not an average of g.", variant=_rmsprop_adam_like),
     ],
@@ -121,6 +134,15 @@ def _adam_epsilon_hat(w, g, m, v, t, lr, beta1, beta2, eps):
     return w - alpha * m / (np.sqrt(v) + eps), m, v
 
 
+def _adam_t_plus_one(w, g, m, v, t, lr, beta1, beta2, eps):
+    return _adam(w, g, m, v, t + 1, lr, beta1, beta2, eps)  # t is already the step number
+
+
+def _adam_corrected_state(w, g, m, v, t, lr, beta1, beta2, eps):
+    w_new, m, v = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
+    return w_new, m / (1 - beta1**t), v / (1 - beta2**t)
+
+
 def _adam_wrong_sign(w, g, m, v, t, lr, beta1, beta2, eps):
     w_new, m, v = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
     return 2 * w - w_new, m, v
@@ -132,7 +154,7 @@ def _adam_cases():
     g = 1e-3 * r.normal(size=(3, 2))  # gradients comparable to eps: eps placement matters
     z = np.zeros((3, 2))
     return [
-        (w, g, z, z, 1, 0.1, 0.9, 0.999, 1e-3),
+        (w, g, z, z.copy(), 1, 0.1, 0.9, 0.999, 1e-3),  # m and v never share memory
         (w, g, 1e-3 * r.normal(size=(3, 2)), 1e-6 * r.random((3, 2)), 5, 0.01, 0.9, 0.999, 1e-3),
         (np.array([1.0, -2.0]), np.array([0.5, -0.25]), np.zeros(2), np.zeros(2), 1, 0.001,
          0.9, 0.999, 1e-7),
@@ -153,6 +175,7 @@ def _adam_random(rng):
 function_question(
     "5.3", "Adam step", name="adam_step", reference=_adam, outputs=("w", "m", "v"),
     cases=_adam_cases(), random_cases=_adam_random, section=SECTION + "#ch5-adam",
+    rtol=1e-5, atol=1e-9,  # a float32 answer is right: its rounding is ~1e-7 of w
     mistakes=[
         Mistake("adam-no-bias-correction", "You used m and v directly. Adam divides them by "
                 "(1 - beta1**t) and (1 - beta2**t) because both start at zero and are biased "
@@ -162,6 +185,12 @@ function_question(
         Mistake("adam-epsilon-hat", "This is Keras's 'epsilon hat' form (bias correction folded "
                 "into the step size, eps added to sqrt(v)). The exercise asks for Algorithm 1: "
                 "eps is added to sqrt(v_hat).", variant=_adam_epsilon_hat),
+        Mistake("adam-t-plus-one", "You used t + 1 in the bias correction. t is already the "
+                "number of this step (1 for the first): divide by (1 - beta1**t) and "
+                "(1 - beta2**t).", variant=_adam_t_plus_one),
+        Mistake("adam-returns-corrected-moments", "Return the running averages m and v as "
+                "the new state, not m_hat and v_hat: the bias correction is applied afresh at "
+                "every step.", variant=_adam_corrected_state),
         Mistake("wrong-sign", "Your weights move uphill: the update subtracts "
                 "lr * m_hat / (sqrt(v_hat) + eps).", variant=_adam_wrong_sign),
     ],

@@ -92,6 +92,10 @@ def _dropout_mask_at_eval(x, keep, p, training):
     return x * keep / (1 - p)
 
 
+def _dropout_divided_by_p(x, keep, p, training):
+    return x * keep / p if training else x.copy()
+
+
 def _dropout_mask_flipped(x, keep, p, training):
     return x * ~keep / (1 - p) if training else x.copy()
 
@@ -127,6 +131,9 @@ function_question(
                 variant=_dropout_scaled_at_eval),
         Mistake("dropout-active-at-eval", "At evaluation (training=False) dropout is switched "
                 "off: return x unchanged, without the mask.", variant=_dropout_mask_at_eval),
+        Mistake("dropout-divided-by-p", "p is the DROP probability: the kept units are scaled "
+                "by 1 / (1 - p), the inverse of the keep probability, not divided by p.",
+                variant=_dropout_divided_by_p),
         Mistake("dropout-mask-flipped", "keep_mask is True for the units that are KEPT; you "
                 "kept the dropped ones.", variant=_dropout_mask_flipped),
     ],
@@ -190,7 +197,7 @@ def _adamw_cases():
     w = 3 * r.normal(size=(3, 2))  # large weights next to small gradients: decay placement shows
     g = 0.1 * r.normal(size=(3, 2))
     z = np.zeros((3, 2))
-    return [(w, g, z, z, 1, 0.01, 0.1, 0.9, 0.999, 1e-7),
+    return [(w, g, z, z.copy(), 1, 0.01, 0.1, 0.9, 0.999, 1e-7),  # m, v: separate arrays
             (w, g, 0.1 * r.normal(size=(3, 2)), 0.01 * r.random((3, 2)), 4, 0.05, 0.2, 0.9,
              0.999, 1e-7)]
 

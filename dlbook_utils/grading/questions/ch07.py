@@ -71,6 +71,11 @@ def _crop_edge(x, top, left, size, padding):
     return big[:, top:top + size, left:left + size].copy()
 
 
+def _crop_pads_batch(x, top, left, size, padding):
+    big = np.pad(x, padding)  # pads every axis, the batch axis too
+    return big[:, top:top + size, left:left + size].copy()
+
+
 def _crop_cases():
     r = np.random.default_rng(72)
     x = _images(r, 2, 6, 6)
@@ -98,6 +103,10 @@ function_question(
         Mistake("crop-ignores-padding", "Pad first (padding zeros on every side of each image), "
                 "then cut the window from the padded image; (top, left) index the padded image.",
                 variant=_crop_unpadded),
+        Mistake("crop-pads-batch-axis", "np.pad(x, padding) pads EVERY axis, so the batch "
+                "gains 2 * padding blank images. Pad only the rows and columns: "
+                "np.pad(x, [(0, 0), (padding, padding), (padding, padding)]).",
+                variant=_crop_pads_batch),
         Mistake("crop-pad-not-zero", "Pad with zeros (np.pad's default constant mode), not by "
                 "repeating the edge pixels.", variant=_crop_edge),
     ],

@@ -38,6 +38,7 @@ _r = np.random.default_rng(81)
 function_question(
     "8.1", "Vectorised gradient of the MSE for linear regression", name="linreg_grad",
     reference=_linreg_grad, outputs=("dw", "db"), section=SECTION + "#linreg-numpy",
+    no_loops=True,  # the statement: no loop over examples
     cases=[_linreg_case(_r, 6, 3), _linreg_case(_r, 10, 2)],
     random_cases=lambda rng: [_linreg_case(rng, int(rng.integers(4, 12)), int(rng.integers(2, 5)))],
     mistakes=[
@@ -53,6 +54,8 @@ function_question(
                 variant=_linreg_per_sample),
         Mistake("mse-grad-missing-2", "d/dr of r**2 is 2 r: the factor 2 is missing.",
                 variant=_linreg_no_2),
+        Mistake("loop-over-examples", "Vectorise: one matrix product X.T @ r sums over all the "
+                "examples at once, (2/n) X.T @ r, with no Python loop.", detector="loop"),
     ],
 )
 
@@ -116,7 +119,8 @@ function_question(
     cases=[_mlp_case(_r, 5, 2, 4, 1), _mlp_case(_r, 3, 4, 6, 2)],
     random_cases=lambda rng: [_mlp_case(rng, int(rng.integers(2, 7)), 3, 5, 2)],
     mistakes=[
-        Mistake("elementwise-instead-of-matmul", _MATMUL_HINT, detector="broadcast_error"),
+        Mistake("elementwise-instead-of-matmul", _MATMUL_HINT,
+                variant=lambda X, W1, b1, W2, b2: np.tanh(X * W1 + b1) @ W2 + b2),
         Mistake("tanh-on-output", "The output layer is linear (a regression output); apply "
                 "tanh to the hidden layer only.",
                 variant=lambda X, W1, b1, W2, b2: np.tanh(_mlp(X, W1, b1, W2, b2))),
