@@ -1,8 +1,8 @@
 """The PDF edition (``make pdf``): complete, readable, nothing cut off, and linked from the site.
 
 ``make test-pdf`` builds ``_build/latex/dlbook.pdf`` and runs this module with ``DLBOOK_PDF`` set,
-so a missing PDF fails. Under ``make test`` the module runs when a PDF has been built and is
-skipped, with the reason shown, when none has. The checks read the PDF with poppler's
+so a missing PDF fails. Under ``make test`` the module runs when a PDF has been built and is newer
+than the book's sources (all but the site build), and is skipped, with the reason shown, otherwise. The checks read the PDF with poppler's
 ``pdftotext``/``pdfimages`` (and the LaTeX log beside it); each one is also run on a small XeLaTeX
 document, built here, that carries the defect it looks for.
 """
@@ -30,8 +30,13 @@ PDF = Path(os.environ.get("DLBOOK_PDF") or DEFAULT_PDF)
 if not PDF.is_absolute():
     PDF = REPO / PDF
 
-if "DLBOOK_PDF" not in os.environ and not PDF.exists():
+ON_REQUEST = "DLBOOK_PDF" in os.environ  # set by `make test-pdf`
+if not ON_REQUEST and not PDF.exists():
     pytest.skip("no PDF built (make test-pdf builds and checks it)", allow_module_level=True)
+if not ON_REQUEST and any(p.stat().st_mtime > PDF.stat().st_mtime
+                          for p in (REPO / "book").rglob("*") if p.suffix in {".ipynb", ".md", ".yml"}):
+    pytest.skip("the PDF is older than the book (make test-pdf rebuilds and checks it)",
+                allow_module_level=True)
 
 # A line that ends this close to the paper's right edge is cut off by a printer (and by many viewers).
 EDGE_INSET_PT = 18.0
@@ -223,6 +228,7 @@ def test_no_code_line_overflows_and_no_glyph_is_dropped(book_pdf):
     assert missing_glyphs(log) == []
 
 
+@pytest.mark.skipif(not ON_REQUEST, reason="builds the site (a minute); make test-pdf runs it")
 def test_the_site_links_the_pdf(book_pdf, tmp_path):
     """Built next to a PDF, the site carries it at its root and the intro page links it."""
     from tests.platform.test_site import build_site
