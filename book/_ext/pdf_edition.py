@@ -1,11 +1,13 @@
 """Sphinx glue for the PDF edition (``make pdf``) and the website's link to it.
 
-Two jobs:
+Three jobs:
 
 * **Explorers on paper.** An explorer's web view is a ``to_jshtml`` player: an HTML page whose
   frames are base64 PNGs. LaTeX cannot show HTML, so each such output gains an ``image/png``
   alternative holding the frame the website shows first (frame 1), with a note that the web edition
   plays them all. The HTML builder still prefers the player (``nb_mime_priority_overrides``).
+* **Chapter numbers.** The site's chapter titles carry their number; LaTeX adds its own, so the
+  PDF's titles drop theirs.
 * **The link.** When ``_build/latex/dlbook.pdf`` exists next to the HTML output, the HTML build
   copies it to the site's root and sets the tag ``pdf_edition``, which shows the intro page's link
   to it (an ``{only}`` block). Without a PDF there is no link, so the site never links a missing
@@ -23,9 +25,12 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 PDF_NAME = "dlbook.pdf"
 # matplotlib's to_jshtml writes each frame as: frames[i] = "data:image/png;base64,<lines ending in \>"
+# A chapter's title on the site carries its number ("7. Data augmentation").
+CHAPTER_NUMBER = re.compile(r"\d+\. (?=[A-Z])")
 FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([A-Za-z0-9+/=\\\s]+)"')
 
 
@@ -70,6 +75,20 @@ class ExplorerFrameForPaper(SphinxTransform):
             bundle.append(nodes.container("", nodes.image(uri=uri), note, mime_type="image/png"))
 
 
+class ChapterTitleWithoutNumber(SphinxPostTransform):
+    """LaTeX numbers the chapters itself ("Chapter 7"), so on paper the title drops its number;
+    otherwise the chapter page, the contents and every running head would show it twice."""
+
+    default_priority = 200
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for title in self.document.findall(nodes.title):
+            if (isinstance(title.parent, nodes.section) and title.children
+                    and isinstance(title[0], nodes.Text) and CHAPTER_NUMBER.match(title[0])):
+                title.replace(title[0], nodes.Text(CHAPTER_NUMBER.sub("", title[0], count=1)))
+
+
 def tag_and_copy_pdf(app) -> None:
     """Set the tag ``pdf_edition`` for HTML builds when the PDF has been built."""
     if app.builder.format == "html" and (Path(app.outdir).parent / "latex" / PDF_NAME).is_file():
@@ -85,6 +104,7 @@ def copy_pdf(app, exception) -> None:
 
 def setup(app):
     app.add_transform(ExplorerFrameForPaper)
+    app.add_post_transform(ChapterTitleWithoutNumber)
     app.connect("builder-inited", tag_and_copy_pdf)
     app.connect("build-finished", copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
