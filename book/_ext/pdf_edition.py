@@ -28,9 +28,9 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 PDF_NAME = "dlbook.pdf"
-# matplotlib's to_jshtml writes each frame as: frames[i] = "data:image/png;base64,<lines ending in \>"
 # A chapter's title on the site carries its number ("7. Data augmentation").
 CHAPTER_NUMBER = re.compile(r"\d+\. (?=[A-Z])")
+# matplotlib's to_jshtml writes each frame as: frames[i] = "data:image/png;base64,<lines ending in \>"
 FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([A-Za-z0-9+/=\\\s]+)"')
 
 
@@ -39,7 +39,7 @@ def first_frame(html: str) -> tuple[bytes, int] | None:
     frames = FRAME.findall(html)
     if not frames:
         return None
-    index, data = min(frames, key=lambda f: int(f[0]))
+    _, data = min(frames, key=lambda f: int(f[0]))
     return base64.b64decode(re.sub(r"[\\\s]", "", data)), len(frames)
 
 
@@ -89,10 +89,16 @@ class ChapterTitleWithoutNumber(SphinxPostTransform):
                 title.replace(title[0], nodes.Text(CHAPTER_NUMBER.sub("", title[0], count=1)))
 
 
-def tag_and_copy_pdf(app) -> None:
+def tag_when_pdf_exists(app) -> None:
     """Set the tag ``pdf_edition`` for HTML builds when the PDF has been built."""
     if app.builder.format == "html" and (Path(app.outdir).parent / "latex" / PDF_NAME).is_file():
         app.tags.add("pdf_edition")
+
+
+def reread_root_page(app, env, added, changed, removed) -> list[str]:
+    """The root page's link depends on whether the PDF exists, which Sphinx does not track: an
+    incremental site build after `make pdf` would otherwise keep the page without its link."""
+    return [app.config.root_doc] if app.builder.format == "html" else []
 
 
 def copy_pdf(app, exception) -> None:
@@ -105,6 +111,7 @@ def copy_pdf(app, exception) -> None:
 def setup(app):
     app.add_transform(ExplorerFrameForPaper)
     app.add_post_transform(ChapterTitleWithoutNumber)
-    app.connect("builder-inited", tag_and_copy_pdf)
+    app.connect("builder-inited", tag_when_pdf_exists)
+    app.connect("env-get-outdated", reread_root_page)
     app.connect("build-finished", copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -230,16 +230,20 @@ def test_no_code_line_overflows_and_no_glyph_is_dropped(book_pdf):
 
 
 @pytest.mark.skipif(not ON_REQUEST, reason="builds the site (a minute); make test-pdf runs it")
-def test_the_site_links_the_pdf(book_pdf, tmp_path):
-    """Built next to a PDF, the site carries it at its root and the intro page links it."""
+def test_the_site_links_the_pdf_once_it_exists(book_pdf, tmp_path):
+    """Built without a PDF, the site has no link to one; rebuilt (incrementally) after the PDF,
+    it carries the PDF at its root and the intro page links it."""
     from tests.platform.test_site import build_site
+
+    html = build_site(tmp_path)
+    assert "dlbook.pdf" not in (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert not (html / "dlbook.pdf").exists()
 
     (tmp_path / "_build" / "latex").mkdir(parents=True)
     shutil.copy2(book_pdf, tmp_path / "_build" / "latex" / book_pdf.name)
     html = build_site(tmp_path)
+    assert 'href="../dlbook.pdf"' in (html / "book" / "intro.html").read_text(encoding="utf-8")
     assert broken_pdf_links(html) == []
-    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
-    assert 'href="../dlbook.pdf"' in intro
     assert (html / "dlbook.pdf").read_bytes() == book_pdf.read_bytes()
 
 
