@@ -24,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # (x86-64-v3) level, where the outputs were made; `make bench` measures the machine as it is. An
 # OPENBLAS_CORETYPE that the environment sets is kept (`?=`).
 ifeq ($(shell uname -m),x86_64)
-REPRODUCIBLE_TARGETS := test test-fast test-latest book
+REPRODUCIBLE_TARGETS := test test-fast test-latest book pdf
 $(REPRODUCIBLE_TARGETS): export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 $(REPRODUCIBLE_TARGETS): export OPENBLAS_CORETYPE ?= Haswell
 endif
@@ -103,6 +103,43 @@ book: install
 
 serve:
 	$(PY) -m http.server --directory _build/html 8000
+
+# ---------------------------------------------------------------- PDF edition
+#   make pdf        the whole book as one PDF: _build/latex/dlbook.pdf (XeLaTeX)
+#   make test-pdf   build it, then check it (titles, Chinese terms, references, figures, code margins)
+# XeLaTeX for the Chinese terms (xeCJK, which needs texlive-lang-chinese's ctex hooks, and Noto
+# CJK); DejaVu Sans Mono for code; the rest is what Sphinx's LaTeX asks for (FreeFont, TeX Gyre,
+# xindy for the index); poppler-utils for the quality test.
+PDF_DEBS := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+            texlive-lang-cjk texlive-lang-chinese tex-gyre fonts-freefont-otf fonts-dejavu-core \
+            fonts-noto-cjk xindy latexmk poppler-utils
+PDF := _build/latex/dlbook.pdf
+.PHONY: install-pdf pdf test-pdf
+
+install-pdf:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	need=; for p in $(PDF_DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then echo "installing (apt, a few minutes):$$need"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$need >/dev/null; fi
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { echo "ERROR: xelatex/latexmk missing"; exit 1; }
+
+# Shares the jupyter cache with `make book` (same invalidation): after a site build, no notebook
+# runs again. The site links the PDF once it exists (book/_ext/pdf_edition.py copies it in).
+pdf: install install-pdf
+	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils book/errata book/glossary requirements.txt \
+	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
+	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
+	mkdir -p _build && touch $(CACHE_STAMP).new
+	$(VENV)/bin/jupyter-book build -W --keep-going --builder pdflatex .
+	mv $(CACHE_STAMP).new $(CACHE_STAMP)
+	@test -f $(PDF) && echo && echo "Built $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
+	@if [ -d _build/html ]; then cp $(PDF) _build/html/; fi
+
+# Not part of `make test` (the TeX install and the build take minutes); there the PDF tests run
+# only when a PDF has been built, and say so when skipped.
+test-pdf: pdf
+	DLBOOK_PDF=$(PDF) $(PY) -m pytest tests/platform/test_pdf.py $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- test
 test: install browser-deps

@@ -41,6 +41,9 @@ def build_site(out: Path) -> Path:
     """Build the book with stored outputs into ``out``; fail on any warning."""
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
+    # Jupyter Book resolves local extensions' folders against the config file's folder.
+    for name, folder in config["sphinx"].get("local_extensions", {}).items():
+        config["sphinx"]["local_extensions"][name] = str(REPO / folder)
     cfg = out / "_config.yml"
     cfg.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     jb = Path(sys.executable).with_name("jupyter-book")
