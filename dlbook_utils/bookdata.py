@@ -12,9 +12,11 @@ from pathlib import Path
 
 import yaml
 
+from dlbook_utils.project import site_url
+
 ERRATA_FIELDS = ("id", "seed", "section", "quote", "category", "problem", "fix", "where")
 CATEGORIES = ("code", "math", "history", "augmentation", "reference", "faq", "structure")
-SITE_ERRATA_URL = "https://dlbook.github.io/dlbook/book/errata.html"
+SITE_ERRATA_URL = site_url("book/errata.html")
 
 
 def find_book_dir(start: str | Path | None = None) -> Path | None:
