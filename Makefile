@@ -28,6 +28,11 @@ REPRODUCIBLE_TARGETS := test test-fast test-latest book
 $(REPRODUCIBLE_TARGETS): export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 $(REPRODUCIBLE_TARGETS): export OPENBLAS_CORETYPE ?= Haswell
 endif
+# ...unless that kernel crashes with this OpenBLAS on this CPU (OpenBLAS 0.3.34 on AVX-512 AMD CPUs;
+# see tools/blas_coretype.py): a recipe line prefixed with $(call SAFE_BLAS,python) keeps the core
+# type only if a child process survives large float64 products under it.
+SAFE_BLAS = coretype=$$($(1) tools/blas_coretype.py "$${OPENBLAS_CORETYPE-}") && \
+  if [ -n "$$coretype" ]; then export OPENBLAS_CORETYPE=$$coretype; else unset OPENBLAS_CORETYPE; fi &&
 
 PYTEST_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
@@ -84,7 +89,7 @@ book: install
 	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
 	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
 	mkdir -p _build && touch $(CACHE_STAMP).new
-	$(VENV)/bin/jupyter-book build -W --keep-going .
+	$(call SAFE_BLAS,$(PY)) $(VENV)/bin/jupyter-book build -W --keep-going .
 	mv $(CACHE_STAMP).new $(CACHE_STAMP)
 	@echo
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
@@ -95,7 +100,7 @@ serve:
 # ---------------------------------------------------------------- test
 test: install browser-deps
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	$(call SAFE_BLAS,$(PY)) $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 # Unit tests only, no notebooks and no browser (quick inner loop while developing).
 test-fast: install
@@ -107,7 +112,8 @@ test-latest: browser-deps $(VENDOR)/embed-amd.js
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e ".[tf,book,test]"
 	.venv-latest/bin/ruff check .
-	.venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	$(call SAFE_BLAS,.venv-latest/bin/python) \
+	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
