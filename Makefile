@@ -85,7 +85,7 @@ browser-deps:
 # the errata/glossary data, so a change there invalidates the whole cache.
 CACHE_STAMP := _build/.cache-inputs
 book: install
-	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils book/errata book/glossary requirements.txt \
+	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils requirements.txt \
 	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
 	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
 	mkdir -p _build && touch $(CACHE_STAMP).new
