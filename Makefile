@@ -39,6 +39,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 .PHONY: install book serve test test-fast test-latest lint exercises grade bench browser-deps clean help
+.PHONY: dist test-colab
 
 help:
 	@sed -n '1,6p' Makefile
@@ -125,6 +126,11 @@ exercises: install
 SUBMISSIONS ?= submissions
 grade: install
 	$(PY) -m dlbook_utils.grading grade $(SUBMISSIONS) --out grading_out $(GRADE_ARGS)
+
+# ---------------------------------------------------------------- package
+# The wheel and sdist of dlbook_utils (book data included) in dist/, built as pip would build them.
+dist: install
+	rm -rf dist && $(PY) -m build --outdir dist .
 
 bench: install
 	$(PY) benchmarks/run.py
