@@ -130,7 +130,17 @@ grade: install
 # ---------------------------------------------------------------- package
 # The wheel and sdist of dlbook_utils (book data included) in dist/, built as pip would build them.
 dist: install
-	rm -rf dist && $(PY) -m build --outdir dist .
+	rm -rf dist build && $(PY) -m build --outdir dist . && rm -rf build
+
+# "Run all" on a fresh Colab runtime: a clean venv (Python 3.12 when present, the newest releases
+# allowed) without dlbook_utils; each notebook's own install cell installs the wheel of dist/
+# (DLBOOK_PIP_SPEC); every chapter and solution runs from a directory outside the repository.
+test-colab: dist
+	rm -rf .venv-colab && $(LATEST_PYTHON) -m venv .venv-colab
+	.venv-colab/bin/python -m pip install --quiet --upgrade pip
+	wheel=$$(ls dist/dlbook_utils-*.whl) && .venv-colab/bin/python -m pip install --quiet "$$wheel[tf]" && \
+	  .venv-colab/bin/python -m pip uninstall --quiet --yes dlbook_utils
+	.venv-colab/bin/python tools/run_like_colab.py dist/dlbook_utils-*.whl book/[0-9]*.ipynb solutions/ch*.ipynb
 
 bench: install
 	$(PY) benchmarks/run.py

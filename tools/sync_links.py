@@ -6,7 +6,7 @@ The one source is ``repository.url`` (and ``repository.branch``) in ``_config.ym
 copies them into ``dlbook_utils/project.py`` (the package must know them on Colab, without the
 repository), makes the first code cell of every notebook the install cell of
 ``dlbook_utils.project.install_cell_source``, and rewrites the Colab links and the README's install
-line. ``tests/platform/test_links.py`` fails when anything is out of step with ``_config.yml``.
+line, and writes the package version into the site's footer. ``tests/platform/test_links.py`` fails when anything is out of step with ``_config.yml``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from a checkout: use this checkout's package
 
+import dlbook_utils  # noqa: E402
 from dlbook_utils import project  # noqa: E402
 from dlbook_utils.project import is_install_cell  # noqa: E402
 
@@ -87,9 +88,18 @@ def sync_project_module(repository_url: str, branch: str, path: Path = PROJECT_M
     return after != before
 
 
+def sync_footer_version(path: Path) -> bool:
+    """The site's footer names the package version (``dlbook_utils X.Y.Z`` in html.extra_footer)."""
+    before = path.read_text(encoding="utf-8")
+    after = re.sub(r"dlbook_utils \d+\.\d+\.\d+\S*\"", f'dlbook_utils {dlbook_utils.__version__}"', before)
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+    return after != before
+
+
 def main(root: Path = REPO) -> list[Path]:
     url, branch = read_config(root)
-    changed = []
+    changed = [root / "_config.yml"] if sync_footer_version(root / "_config.yml") else []
     if sync_project_module(url, branch, root / "dlbook_utils" / "project.py"):
         changed.append(root / "dlbook_utils" / "project.py")
     readme = root / "README.md"

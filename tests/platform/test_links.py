@@ -7,7 +7,9 @@ import re
 
 import nbformat
 import pytest
+import yaml
 
+import dlbook_utils
 from dlbook_utils import project
 from dlbook_utils.project import is_install_cell
 from tests.platform.test_notebook_coverage import REPO, tracked_notebooks
@@ -90,6 +92,12 @@ def test_install_cell_comes_first(path):
 
 def test_package_copy_of_the_links_matches_config():
     assert (project.REPOSITORY_URL, project.BRANCH) == read_config(), "run `python tools/sync_links.py`"
+
+
+def test_the_site_footer_names_the_package_version():
+    footer = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["html"]["extra_footer"]
+    assert footer.endswith(f"dlbook_utils {dlbook_utils.__version__}"), (
+        f"footer {footer!r}: run `python tools/sync_links.py`")
 
 
 def test_every_link_to_the_repository_or_site_is_derived():
