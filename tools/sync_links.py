@@ -6,7 +6,7 @@ The one source is ``repository.url`` (and ``repository.branch``) in ``_config.ym
 copies them into ``dlbook_utils/project.py`` (the package must know them on Colab, without the
 repository), makes the first code cell of every notebook the install cell of
 ``dlbook_utils.project.install_cell_source``, and rewrites the Colab links and the README's install
-line, and writes the package version into the site's footer. ``tests/platform/test_links.py`` fails when anything is out of step with ``_config.yml``.
+line, folds each chapter's setup cell on the site, and writes the package version into the site's footer. ``tests/platform/test_links.py`` fails when anything is out of step with ``_config.yml``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,35 @@ def with_install_cell_first(nb, repository_url: str):
     return nb
 
 
+SETUP_PARTS = [  # (what the setup cell contains, how the one-line note names it)
+    ("import ", "imports"), ("default_rng", "random seeds"),
+    ("TF_CPP_MIN_LOG_LEVEL", "TensorFlow's log level"), ("enable_op_determinism", "deterministic TF ops"),
+    ("threadpool_limits", "BLAS thread limit"), ("set_style", "plot style"),
+]
+
+
+def setup_note(source: str) -> str:
+    """The one line that stands for a chapter's folded setup cell on the site."""
+    return "Setup: " + ", ".join(name for key, name in SETUP_PARTS if key in source)
+
+
+def with_setup_folded(nb):
+    """Fold the chapter's setup cell (the first code cell after the install cell) on the site.
+
+    A reader does not need environment variables, seeds and thread limits first: the site shows
+    a one-line note that opens the cell (myst-nb's per-cell ``code_prompt_show``).
+    """
+    code = [c for c in nb.cells if c.cell_type == "code" and not is_install_cell(c)]
+    if code:
+        setup = code[0]
+        tags = setup.metadata.setdefault("tags", [])
+        if "hide-input" not in tags:
+            tags.append("hide-input")
+        setup.metadata["mystnb"] = {"code_prompt_show": setup_note(setup.source),
+                                    "code_prompt_hide": "Hide the setup"}
+    return nb
+
+
 def _relink(text: str, repository_url: str, branch: str) -> str:
     text = COLAB_LINK.sub(lambda m: project.colab_url(m.group(1), repository_url, branch), text)
     text = BLOB_LINK.sub(lambda m: project.blob_url(m.group(1), repository_url, branch), text)
@@ -70,6 +99,8 @@ def sync_notebook(path: Path, repository_url: str, branch: str) -> bool:
     before = path.read_text(encoding="utf-8")
     nb = nbformat.reads(before, as_version=4)
     with_install_cell_first(nb, repository_url)
+    if path.parent.name == "book" and path.name[:2].isdigit():
+        with_setup_folded(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = _relink(cell.source, repository_url, branch)

@@ -13,7 +13,7 @@ import dlbook_utils
 from dlbook_utils import project
 from dlbook_utils.project import is_install_cell
 from tests.platform.test_notebook_coverage import REPO, tracked_notebooks
-from tools.sync_links import read_config, with_install_cell_first
+from tools.sync_links import read_config, with_install_cell_first, with_setup_folded
 
 IMPORTS_PACKAGE = re.compile(r"^\s*(?:from\s+dlbook_utils\b|import\s+(?:[\w.]+\s*,\s*)*dlbook_utils\b)",
                              re.M)
@@ -148,3 +148,28 @@ def test_url_check_catches_other_spellings():
         ("_config.yml", "url: https://github.com/someone/book/"),
     ]:
         assert url_problems({**ok, path: ok.get(path, "") + "\n" + planted}, url, branch), planted
+
+
+# ---------------------------------------------------------------- the setup cell is folded on the site
+def setup_problems(nb) -> list[str]:
+    code = [c for c in nb.cells if c.cell_type == "code" and not is_install_cell(c)]
+    setup = code[0] if code else None
+    if setup is None or "hide-input" not in setup.metadata.get("tags", []):
+        return ["the setup cell is not folded (tag hide-input)"]
+    note = setup.metadata.get("mystnb", {}).get("code_prompt_show", "")
+    return [] if note.startswith("Setup: ") else [f"the setup cell's note is {note!r}"]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in tracked_notebooks()
+                                        if p.startswith("book/") and p[5:7].isdigit()))
+def test_each_chapter_folds_its_setup_with_a_one_line_note(path):
+    assert not setup_problems(nbformat.read(REPO / path, as_version=4)), (
+        f"{path}: run `python tools/sync_links.py`")
+
+
+def test_setup_check_catches_an_unfolded_setup_cell():
+    nb = _notebook("import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'")
+    assert setup_problems(nb) == ["the setup cell is not folded (tag hide-input)"]
+    with_setup_folded(nb)
+    assert not setup_problems(nb)
+    assert nb.cells[1].metadata["mystnb"]["code_prompt_show"] == "Setup: imports, TensorFlow's log level"
