@@ -89,6 +89,18 @@ def with_setup_folded(nb):
     return nb
 
 
+def with_solutions_folded(nb):
+    """On the site each solution cell is collapsed under its question ("Show the solution")."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if "hide-input" not in tags:
+                tags.append("hide-input")
+            cell.metadata["mystnb"] = {"code_prompt_show": "Show the solution",
+                                       "code_prompt_hide": "Hide the solution"}
+    return nb
+
+
 def _relink(text: str, repository_url: str, branch: str) -> str:
     text = COLAB_LINK.sub(lambda m: project.colab_url(m.group(1), repository_url, branch), text)
     text = BLOB_LINK.sub(lambda m: project.blob_url(m.group(1), repository_url, branch), text)
@@ -101,6 +113,8 @@ def sync_notebook(path: Path, repository_url: str, branch: str) -> bool:
     with_install_cell_first(nb, repository_url)
     if path.parent.name == "book" and path.name[:2].isdigit():
         with_setup_folded(nb)
+    if path.parent.name == "solutions":
+        with_solutions_folded(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = _relink(cell.source, repository_url, branch)

@@ -112,6 +112,12 @@ def make_exercise(nb):
     ex.cells = cells
     for cell in ex.cells:
         if cell.cell_type == "code":
+            if "### BEGIN SOLUTION" in cell.source:  # folded on the solutions' page, not here
+                cell.metadata.pop("mystnb", None)
+                tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
+                cell.metadata["tags"] = tags
+                if not tags:
+                    del cell.metadata["tags"]
             cell.source = strip_solutions(cell.source)
             cell.outputs, cell.execution_count = [], None
     ex.metadata.setdefault("dlbook", {})["exercise"] = True

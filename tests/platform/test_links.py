@@ -173,3 +173,28 @@ def test_setup_check_catches_an_unfolded_setup_cell():
     with_setup_folded(nb)
     assert not setup_problems(nb)
     assert nb.cells[1].metadata["mystnb"]["code_prompt_show"] == "Setup: imports, TensorFlow's log level"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in tracked_notebooks() if p.startswith("solutions/")))
+def test_each_solution_is_folded_under_its_question_and_not_in_the_exercise(path):
+    def folded(nb):
+        return [c for c in nb.cells if c.cell_type == "code" and "hide-input" in c.metadata.get("tags", [])]
+
+    sol = nbformat.read(REPO / path, as_version=4)
+    solution_cells = [c for c in sol.cells if c.cell_type == "code" and "### BEGIN SOLUTION" in c.source]
+    assert solution_cells and folded(sol) == solution_cells, f"{path}: run `python tools/sync_links.py`"
+    assert {c.metadata["mystnb"]["code_prompt_show"] for c in solution_cells} == {"Show the solution"}
+    exercise = nbformat.read(REPO / path.replace("solutions/", "exercises/"), as_version=4)
+    assert not folded(exercise), f"{path}: the exercise must show its stubs; run `make exercises`"
+
+
+def test_solution_folding_and_its_removal_in_exercises():
+    from dlbook_utils.grading.generate import make_exercise
+    from tools.sync_links import with_solutions_folded
+
+    nb = _notebook("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", "x = 1")
+    assert "hide-input" not in nb.cells[1].metadata.get("tags", [])  # planted: not folded
+    with_solutions_folded(nb)
+    assert nb.cells[1].metadata["tags"] == ["hide-input"] and "tags" not in nb.cells[2].metadata
+    exercise = make_exercise(nb)
+    assert all("hide-input" not in c.metadata.get("tags", []) for c in exercise.cells)
