@@ -93,3 +93,13 @@ def test_glossary_table_rejects_planted_duplicate(tmp_path):
 def test_glossary_table_lists_every_term():
     text = bookdata.glossary_table().data
     assert text.count("{ref}`ch. ") == len(GLOSSARY)
+
+
+def test_no_records_left_in_the_old_book_folders():
+    """The records ship inside the package now; a file added to book/errata/ would be ignored."""
+    from tests.book.bookscan import BOOK
+
+    stray = sorted(str(p.relative_to(BOOK.parent)) for kind in ("errata", "glossary")
+                   for p in (BOOK / kind).glob("*.yml"))
+    assert not stray, f"move {stray} to dlbook_utils/book_records/ (where bookdata reads them)"
+    assert bookdata.RECORDS_DIR.name == "book_records" and (bookdata.RECORDS_DIR / "errata").is_dir()
