@@ -28,6 +28,11 @@ REPRODUCIBLE_TARGETS := test test-fast test-latest book pdf
 $(REPRODUCIBLE_TARGETS): export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 $(REPRODUCIBLE_TARGETS): export OPENBLAS_CORETYPE ?= Haswell
 endif
+# ...unless that kernel crashes with this OpenBLAS on this CPU (OpenBLAS 0.3.34 on AVX-512 AMD CPUs;
+# see tools/blas_coretype.py): a recipe line prefixed with $(call SAFE_BLAS,python) keeps the core
+# type only if a child process survives large float64 products under it.
+SAFE_BLAS = coretype=$$($(1) tools/blas_coretype.py "$${OPENBLAS_CORETYPE-}") && \
+  if [ -n "$$coretype" ]; then export OPENBLAS_CORETYPE=$$coretype; else unset OPENBLAS_CORETYPE; fi &&
 
 PYTEST_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
@@ -35,6 +40,7 @@ NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 .PHONY: install book serve test test-fast test-latest lint exercises grade bench bench-grading browser-deps \
         sandbox-deps clean help
+.PHONY: dist test-colab
 
 help:
 	@sed -n '1,6p' Makefile
@@ -92,11 +98,11 @@ sandbox-deps:
 # the errata/glossary data, so a change there invalidates the whole cache.
 CACHE_STAMP := _build/.cache-inputs
 book: install
-	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils book/errata book/glossary requirements.txt \
+	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils requirements.txt \
 	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
 	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
 	mkdir -p _build && touch $(CACHE_STAMP).new
-	$(VENV)/bin/jupyter-book build -W --keep-going .
+	$(call SAFE_BLAS,$(PY)) $(VENV)/bin/jupyter-book build -W --keep-going .
 	mv $(CACHE_STAMP).new $(CACHE_STAMP)
 	@echo
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
@@ -144,7 +150,7 @@ test-pdf: pdf
 # ---------------------------------------------------------------- test
 test: install browser-deps
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	$(call SAFE_BLAS,$(PY)) $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 # Unit tests only, no notebooks and no browser (quick inner loop while developing).
 test-fast: install
@@ -156,7 +162,8 @@ test-latest: browser-deps $(VENDOR)/embed-amd.js
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e ".[tf,book,test]"
 	.venv-latest/bin/ruff check .
-	.venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	$(call SAFE_BLAS,.venv-latest/bin/python) \
+	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -174,6 +181,21 @@ grade: install
 # Seconds per submission and submissions per minute, sandbox on and off, in one run.
 bench-grading: install
 	$(PY) benchmarks/grading_throughput.py -j $(GRADE_JOBS) $(BENCH_ARGS)
+
+# ---------------------------------------------------------------- package
+# The wheel and sdist of dlbook_utils (book data included) in dist/, built as pip would build them.
+dist: install
+	rm -rf dist build && $(PY) -m build --outdir dist . && rm -rf build
+
+# "Run all" on a fresh Colab runtime: a clean venv (Python 3.12 when present, the newest releases
+# allowed) without dlbook_utils; each notebook's own install cell installs the wheel of dist/
+# (DLBOOK_PIP_SPEC); every chapter and solution runs from a directory outside the repository.
+test-colab: dist
+	rm -rf .venv-colab && $(LATEST_PYTHON) -m venv .venv-colab
+	.venv-colab/bin/python -m pip install --quiet --upgrade pip
+	wheel=$$(ls dist/dlbook_utils-*.whl) && .venv-colab/bin/python -m pip install --quiet "$$wheel[tf]" && \
+	  .venv-colab/bin/python -m pip uninstall --quiet --yes dlbook_utils
+	.venv-colab/bin/python tools/run_like_colab.py dist/dlbook_utils-*.whl book/[0-9]*.ipynb solutions/ch*.ipynb
 
 bench: install
 	$(PY) benchmarks/run.py

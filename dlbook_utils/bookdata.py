@@ -1,6 +1,7 @@
 """The book's errata and glossary, kept as data and rendered as MyST Markdown.
 
-The records live in ``book/errata/chNN.yml`` and ``book/glossary/chNN.yml`` (one file per chapter).
+The records live in ``dlbook_utils/book_records/errata/chNN.yml`` and ``.../glossary/chNN.yml`` (one
+file per chapter), inside the package, so a notebook run on Colab, without the repository, has them.
 Chapters render their own errata admonitions from them; the appendices render everything.
 Rendering returns an ``IPython.display.Markdown`` object: Jupyter shows it, and the book build
 (``nb_render_markdown_format: myst``) parses it as MyST, so ``{ref}`` links are checked by Sphinx.
@@ -14,23 +15,11 @@ import yaml
 
 ERRATA_FIELDS = ("id", "seed", "section", "quote", "category", "problem", "fix", "where")
 CATEGORIES = ("code", "math", "history", "augmentation", "reference", "faq", "structure")
-SITE_ERRATA_URL = "https://dlbook.github.io/dlbook/book/errata.html"
-
-
-def find_book_dir(start: str | Path | None = None) -> Path | None:
-    """Walk up from ``start`` (default: the working directory) to the folder holding errata/."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        for candidate in (folder, folder / "book"):
-            if (candidate / "errata").is_dir() and (candidate / "glossary").is_dir():
-                return candidate
-    return None
+RECORDS_DIR = Path(__file__).with_name("book_records")  # errata/ and glossary/, shipped in the wheel
 
 
 def _load_records(kind: str, book_dir: str | Path | None) -> list[dict]:
-    root = Path(book_dir) if book_dir else find_book_dir()
-    if root is None:
-        return []
+    root = Path(book_dir) if book_dir else RECORDS_DIR
     records = []
     for path in sorted((root / kind).glob("ch*.yml")):
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -89,8 +78,6 @@ def admonition(entry: dict) -> str:
 def errata_admonitions(chapter: str, also: tuple[str, ...] = (), book_dir=None):
     """Render the errata of chapter ``"05"`` (plus entries named in ``also``) as admonitions."""
     entries = load_errata(book_dir)
-    if not entries:
-        return _markdown(f"The seed errata are listed in the [errata appendix]({SITE_ERRATA_URL}).")
     chosen = [e for e in entries if e["chapter"] == chapter or e["id"] in also]
     unknown = set(also) - {e["id"] for e in entries}
     if unknown:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlbook_utils.project import INSTALL_TAG, install_cell_source, is_install_cell
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _MARKER = re.compile(r"^\s*###\s*(BEGIN|END) SOLUTION\s*$")
 
@@ -99,10 +101,23 @@ def solution_regions(source: str) -> list[list[str]]:
 
 
 def make_exercise(nb):
-    """A new notebook: solutions stubbed, outputs cleared."""
+    """A new notebook: solutions stubbed, outputs cleared, the package's install cell first."""
     ex = nbformat.from_dict(nb)
+    cells = [c for c in ex.cells if not is_install_cell(c)]
+    install = nbformat.v4.new_code_cell(install_cell_source(), metadata={"tags": [INSTALL_TAG]})
+    old = next((c for c in ex.cells if is_install_cell(c)), None)
+    install.id = old.id if old is not None and "id" in old else f"install-{len(cells)}"
+    # before any other code, so "Run all" on a fresh runtime installs before it imports
+    cells.insert(next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells)), install)
+    ex.cells = cells
     for cell in ex.cells:
         if cell.cell_type == "code":
+            if "### BEGIN SOLUTION" in cell.source:  # folded on the solutions' page, not here
+                cell.metadata.pop("mystnb", None)
+                tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
+                cell.metadata["tags"] = tags
+                if not tags:
+                    del cell.metadata["tags"]
             cell.source = strip_solutions(cell.source)
             cell.outputs, cell.execution_count = [], None
     ex.metadata.setdefault("dlbook", {})["exercise"] = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 from dataclasses import asdict, dataclass
 
+from dlbook_utils import __version__
+
 STATUSES = ("passed", "failed", "not attempted", "error")
 _SYMBOL = {"passed": "✓", "failed": "✗", "not attempted": "·", "error": "✗"}
 _COLOUR = {"passed": "#1a7f37", "failed": "#b35900", "not attempted": "#57606a", "error": "#cf222e"}
@@ -43,6 +45,11 @@ class Result:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def version(self) -> str:
+        """The dlbook_utils release that graded the answer (name it when reporting a problem)."""
+        return __version__
 
     def to_dict(self) -> dict:
         d = asdict(self)

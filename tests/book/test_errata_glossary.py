@@ -4,10 +4,10 @@ import pytest
 import yaml
 
 from dlbook_utils import bookdata
-from tests.book.bookscan import BOOK, chapter_page, labels_in, missing_labels, page_texts
+from tests.book.bookscan import chapter_page, labels_in, missing_labels, page_texts
 
-ERRATA = bookdata.load_errata(BOOK)
-GLOSSARY = bookdata.load_glossary(BOOK)
+ERRATA = bookdata.load_errata()
+GLOSSARY = bookdata.load_glossary()
 
 
 def labels_of_chapter(chapter: str) -> set[str]:
@@ -67,7 +67,7 @@ def test_loader_rejects_planted_bad_errata(tmp_path, change, message):
 
 
 def test_appendix_renders_every_entry_with_its_label_and_counts():
-    text = bookdata.errata_appendix(BOOK).data
+    text = bookdata.errata_appendix().data
     for e in ERRATA:
         assert f"(errata-{e['id']})=" in text
     assert f"| **{len(ERRATA)}** |" in text  # grand total of the summary table
@@ -91,5 +91,15 @@ def test_glossary_table_rejects_planted_duplicate(tmp_path):
 
 
 def test_glossary_table_lists_every_term():
-    text = bookdata.glossary_table(BOOK).data
+    text = bookdata.glossary_table().data
     assert text.count("{ref}`ch. ") == len(GLOSSARY)
+
+
+def test_no_records_left_in_the_old_book_folders():
+    """The records ship inside the package now; a file added to book/errata/ would be ignored."""
+    from tests.book.bookscan import BOOK
+
+    stray = sorted(str(p.relative_to(BOOK.parent)) for kind in ("errata", "glossary")
+                   for p in (BOOK / kind).glob("*.yml"))
+    assert not stray, f"move {stray} to dlbook_utils/book_records/ (where bookdata reads them)"
+    assert bookdata.RECORDS_DIR.name == "book_records" and (bookdata.RECORDS_DIR / "errata").is_dir()

@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 import yaml
 
+from dlbook_utils.project import colab_url
 from tests.platform.test_notebook_coverage import toc_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,9 +156,9 @@ def test_page_renders_offline(site, browser, page_path):
                 assert page.locator("a[href*='references.html#']").count() >= 1, (
                     f"{page_path}: citations in the source but none rendered"
                 )
-            assert page.locator('a[href*="colab.research.google.com"]').count() >= 1, (
-                f"{page_path}: no Colab launch button"
-            )
+            notebook_path = notebook.relative_to(REPO).as_posix()
+            launch = page.locator(f'a[href^="{colab_url(notebook_path)}"]')
+            assert launch.count() >= 1, f"{page_path}: no Colab launch button for {notebook_path}"
             assert page.locator('a[href$=".ipynb"]').count() >= 1, f"{page_path}: no download button"
     finally:
         page.close()
