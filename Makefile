@@ -24,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # (x86-64-v3) level, where the outputs were made; `make bench` measures the machine as it is. An
 # OPENBLAS_CORETYPE that the environment sets is kept (`?=`).
 ifeq ($(shell uname -m),x86_64)
-REPRODUCIBLE_TARGETS := test test-fast test-latest book pdf
+REPRODUCIBLE_TARGETS := test test-fast test-latest book pdf execute timings
 $(REPRODUCIBLE_TARGETS): export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 $(REPRODUCIBLE_TARGETS): export OPENBLAS_CORETYPE ?= Haswell
 endif
@@ -40,7 +40,7 @@ NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 .PHONY: install book serve test test-fast test-latest lint exercises grade bench bench-grading browser-deps \
         sandbox-deps clean help
-.PHONY: dist test-colab
+.PHONY: dist test-colab execute timings
 
 help:
 	@sed -n '1,6p' Makefile
@@ -106,6 +106,17 @@ book: install
 	mv $(CACHE_STAMP).new $(CACHE_STAMP)
 	@echo
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
+
+# Re-execute notebooks in place under the reproducible numerics (their stored outputs are the
+# nbval regression tests), e.g. make execute NB=book/04_backprop.ipynb; and time every notebook
+# against the 90 s budget without touching it.
+NB ?=
+execute: install
+	@test -n "$(NB)" || { echo "usage: make execute NB='book/04_backprop.ipynb ...'"; exit 2; }
+	$(call SAFE_BLAS,$(PY)) $(PY) tools/execute.py $(NB)
+
+timings: install
+	$(call SAFE_BLAS,$(PY)) $(PY) tools/execute.py --timings-only $(NOTEBOOK_DIRS:%=%/*.ipynb)
 
 serve:
 	$(PY) -m http.server --directory _build/html 8000

@@ -1,0 +1,62 @@
+"""Execute notebooks top to bottom, as "Run all" does, and print how long each took.
+
+    python tools/execute.py book/04_backprop.ipynb            # re-execute in place (new outputs)
+    python tools/execute.py --timings-only book/*.ipynb       # time them, leave the files alone
+
+Run it through ``make execute NB=...`` or ``make timings``: the Makefile sets the reproducible
+numerics (AVX2-level kernels) under which the stored outputs are made and checked by nbval.
+Wall time depends on the machine's load; CPU time (kernel process and its children) is the
+steadier figure to hold against the 90 s budget per notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+BUDGET_S = 90  # per notebook, on 2 cores (CHAPTER_GUIDE: Colab's free tier)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def execute(path: Path, *, write: bool) -> tuple[float, float]:
+    """Run ``path`` in a fresh kernel from its own folder; return (wall s, CPU s)."""
+    nb = nbformat.read(path, as_version=4)
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    if write:
+        nbformat.write(nb, path)
+    return wall, cpu
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timings-only", action="store_true",
+                        help="do not write the new outputs back")
+    args = parser.parse_args(argv)
+    print(f"{'notebook':44s} {'wall s':>8s} {'CPU s':>8s}")
+    over = []
+    for path in args.notebooks:
+        wall, cpu = execute(path, write=not args.timings_only)
+        print(f"{str(path):44s} {wall:8.1f} {cpu:8.1f}", flush=True)
+        if cpu > BUDGET_S:
+            over.append(str(path))
+    if over:
+        print(f"over the {BUDGET_S} s CPU budget: {', '.join(over)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
