@@ -1,20 +1,21 @@
-"""Data-parallel training of one small MLP: the same run on 1 process or on k worker processes.
+"""Data-parallel training of one small MLP: the same run on 1 process or on r worker processes.
 
 ``train`` is what each process runs (through :func:`dlbook_utils.distributed.run_workers`). It
 trains a 64-h-10 MLP on sklearn's digits with a custom ``GradientTape`` loop under a
 ``tf.distribute`` strategy, with SGD on a fixed sequence of *global* batches:
 
-- with ``TF_CONFIG`` set (k workers), the strategy is ``MultiWorkerMirroredStrategy``; worker i
-  takes rows ``[i*B/k, (i+1)*B/k)`` of each global batch of B rows, and the optimizer sums the
-  k workers' gradients (an all-reduce) before every update;
+- with ``TF_CONFIG`` set (r workers), the strategy is ``MultiWorkerMirroredStrategy``; worker i
+  takes rows ``[i*B, (i+1)*B)`` of each global batch of rB rows, and the optimizer sums the
+  r workers' gradients (an all-reduce) before every update;
 - without it, the default strategy: one process, the whole global batch.
 
 Because the workers' gradients are *summed*, each worker must divide its loss by the **global**
-batch size B, which ``tf.nn.compute_average_loss(per_example_loss, global_batch_size=B)`` does.
-Then the sum over workers is the mean over the global batch, and k workers follow the same
+batch size rB, which ``tf.nn.compute_average_loss(per_example_loss, global_batch_size=rB)``
+does. Then the sum over workers is the mean over the global batch, and r workers follow the same
 trajectory as one process, up to float32 rounding (the sums run in another order).
-``average_over="local"`` plants the classic bug: each worker takes the *mean over its own* B/k
-rows, the all-reduce adds k such means, and every gradient comes out k times too large.
+``average_over="local"`` plants the classic bug: each worker takes the *mean over its own* B
+rows, the all-reduce adds r such means, and every gradient comes out r times too large.
+(The book's notation: r replicas, B examples each; k is reserved for the number of classes.)
 
 TensorFlow is imported inside ``train`` only: importing this module stays cheap.
 """
@@ -93,7 +94,7 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
           deterministic: bool = True) -> list[dict]:
     """Each run of ``runs`` in turn, in this process; one result dict per run.
 
-    A run's keys (all optional; defaults in RUN_DEFAULTS): ``steps``, ``global_batch`` B,
+    A run's keys (all optional; defaults in RUN_DEFAULTS): ``steps``, ``global_batch`` rB,
     ``hidden`` h, ``lr``, ``seed``, ``average_over`` ("global", or "local" for the planted bug).
     Several runs share one start of TensorFlow and of the cluster, which takes seconds.
 
@@ -115,9 +116,9 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
             raise ValueError(f"train expected steps, global_batch and hidden to be integers "
                              f">= 1, got {run}")
     tf, strategy, task = _start_tf(threads, deterministic)
-    k = strategy.num_replicas_in_sync
+    n_replicas = strategy.num_replicas_in_sync
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    conditions = {"workers": k, "task": task, "threads": threads, "cores": cores,
+    conditions = {"workers": n_replicas, "task": task, "threads": threads, "cores": cores,
                   "deterministic": deterministic, "tensorflow": tf.__version__,
                   "oneDNN": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
     results = []
@@ -130,11 +131,11 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
 def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed, average_over):
     import keras
 
-    k = strategy.num_replicas_in_sync  # one replica per worker on a CPU
-    if global_batch % k:
-        raise ValueError(f"train expected global_batch divisible by the {k} workers, "
+    n_replicas = strategy.num_replicas_in_sync  # one replica per worker on a CPU
+    if global_batch % n_replicas:
+        raise ValueError(f"train expected global_batch divisible by the {n_replicas} workers, "
                          f"got {global_batch}")
-    local = global_batch // k
+    local = global_batch // n_replicas  # B, this worker's share
     X, y, rows = global_batches(steps, global_batch, seed)
     mine = rows[:, task * local:(task + 1) * local]  # this worker's share of every global batch
     with strategy.scope():  # variables made here are mirrored: one copy per worker, kept equal
@@ -148,7 +149,7 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
         per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, model(xb, training=True))
         if average_over == "global":
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-        return tf.reduce_mean(per_example)  # planted bug: divides by B/k, not by B
+        return tf.reduce_mean(per_example)  # planted bug: divides by B, not by rB
 
     def replica_gradient(xb, yb):
         with tf.GradientTape() as tape:
@@ -183,7 +184,7 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
     batches = [(tf.constant(X[r]), tf.constant(y[r].astype(np.int32))) for r in mine]
     first_gradient = [g.numpy() for g in summed_gradient(*batches[0])]
     setup_seconds = time.perf_counter() - begin
-    print(f"worker {task} of {k}: set up in {setup_seconds:.1f} s; training {steps} steps",
+    print(f"worker {task} of {n_replicas}: set up in {setup_seconds:.1f} s; training {steps} steps",
           flush=True)  # a progress mark in the worker's log
     losses, step_seconds = [], []
     for xb, yb in batches:

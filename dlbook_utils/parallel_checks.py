@@ -24,7 +24,8 @@ def max_weight_difference(a: dict, b: dict) -> float:
 def gradient_ratio(a: dict, b: dict) -> float:
     """The factor s that best fits a's first gradient as s × b's (least squares, all weights).
 
-    1 when both runs apply the same gradient; k for the planted bug against the reference.
+    1 when both runs apply the same gradient; r (the number of workers) for the planted bug
+    against the reference.
     """
     ga = np.concatenate([g.ravel() for g in a["first_gradient"]]).astype(np.float64)
     gb = np.concatenate([g.ravel() for g in b["first_gradient"]]).astype(np.float64)
@@ -45,7 +46,7 @@ def ms_per_step(result: dict, *, best: bool = False) -> float:
 def float32_bound(result: dict) -> float:
     """How far two float32 runs of ``result``'s length may drift apart by rounding alone.
 
-    One float32 rounding (eps = 2**-23 relative) of the largest weight per step: the k workers
+    One float32 rounding (eps = 2**-23 relative) of the largest weight per step: the r workers
     sum the same products in another order, which changes each step's update by about that much.
     A bound stated and tested, not proved: at the defaults (20 steps) it is 1.0e-6, and 2 workers
     differ from one process by 4.5e-8; the planted bug by 0.11.
@@ -55,11 +56,11 @@ def float32_bound(result: dict) -> float:
 
 
 def step_times(single: dict, workers: list[dict]) -> dict:
-    """Milliseconds per step of one process and of k workers, and what the difference means.
+    """Milliseconds per step of one process and of r workers, and what the difference means.
 
     A synchronous step ends when the slowest worker's does, so the workers' time is the largest
     over the workers. ``*_ms`` are medians, ``*_best_ms`` fastest steps (on a busy machine the
-    median also measures the other programs); ``speedup`` > 1 means the k workers finish a step
+    median also measures the other programs); ``speedup`` > 1 means the r workers finish a step
     sooner. ``allreduce_ms`` is one all-reduce of a gradient's worth of zeros: the
     communication alone, which one process does not pay.
     """
