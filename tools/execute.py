@@ -32,7 +32,7 @@ def execute(path: Path, *, write: bool) -> tuple[float, float]:
     """Run ``path`` in a fresh kernel from its own folder; return (wall s, CPU s)."""
     nb = nbformat.read(path, as_version=4)
     cpu0, t0 = _children_cpu(), time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if write:
