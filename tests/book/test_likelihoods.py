@@ -3,7 +3,8 @@
 Eqs. (eq-gaussian-nll), (eq-bce-logits), (eq-softmax-ce) and (eq-ce-p-minus-y) in
 02_core_concepts, checked against ``scipy.stats`` (log-densities that share no code with
 ``dlbook_utils.losses``) and against finite differences. Each identity has a planted bug it
-must catch: a wrong noise variance, and a sum where the mean's 1/n belongs.
+must catch: a wrong noise variance, a sum where the mean's 1/n belongs, and a per-example
+Gaussian NLL without its factor d_out.
 """
 
 import numpy as np
@@ -75,6 +76,24 @@ def test_planted_wrong_variance_is_caught(noise_std):
 
 def test_planted_missing_mean_is_caught_for_mse():
     assert gaussian_gap(summed(losses.mse), gaussian_nll_from_mse, 1.0) > PLANTED
+
+
+def per_example_gap(d_out_factor, noise_std=0.7, seed=1):
+    """Gap between scipy's NLL per *example* of a (16, 3) target and the per-entry
+    (eq-gaussian-nll) times ``d_out_factor``; the chapter says the factor is d_out = 3."""
+    r = np.random.default_rng(seed)
+    y_hat, y = r.standard_normal((2, 16, 3))
+    reference = -stats.norm.logpdf(y, loc=y_hat, scale=noise_std).sum(axis=1).mean()
+    per_entry = gaussian_nll_from_mse(losses.mse(y_hat, y)[0], noise_std)
+    return abs(d_out_factor * per_entry - reference) / abs(reference)
+
+
+def test_nll_per_example_is_d_out_times_the_nll_per_entry():
+    assert per_example_gap(3) < TOL
+
+
+def test_planted_missing_factor_d_out_is_caught():
+    assert per_example_gap(1) > PLANTED
 
 
 def test_bce_is_the_bernoulli_nll():
