@@ -1,7 +1,7 @@
 """Notes on the source articles: one collapsed dropdown at the end of each chapter, little prose.
 
 The book grew from blog articles (the seeds) with many errors. Their full records live in the
-errata appendix (book/errata.ipynb, rendered from book/errata/*.yml with a label
+errata appendix (book/errata.ipynb, rendered from dlbook_utils/book_records/errata/*.yml with a label
 ``errata-<id>`` per entry). A chapter only points there: its LAST cell is a markdown cell tagged
 ``source-notes`` holding one MyST dropdown,
 
@@ -129,7 +129,7 @@ def check_chapter(cells: list[dict], chapter: str, errata: list[dict]) -> None:
         "paragraphs counted:\n" + "\n---\n".join(p[:160] for p in flagged))
 
 
-ERRATA = bookdata.load_errata(BOOK)
+ERRATA = bookdata.load_errata()
 
 
 @pytest.mark.parametrize("chapter", [
