@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from dlbook_utils import bookdata
-from tests.book.bookscan import BOOK, chapter_page
+from tests.book.bookscan import chapter_page
 
 # Chapters checked so far; the issues that rewrite chapters 5-10 extend this list (never 08).
 CHAPTERS = ["01", "02", "03", "04"]
