@@ -97,7 +97,7 @@ def _apply(method: str, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def value_mlp_gradients(x, y, params, *, activation: str = "tanh"):
+def value_mlp_gradients(x, y, params, *, activation: str = "tanh", deltas: bool = False):
     """MSE loss of an MLP and its gradients, computed by the scalar engine, entry by entry.
 
     The network is that of ``layers.mlp``: h_0 = x, z_l = h_{l-1} W_l + b_l, h_l = act(z_l)
@@ -107,6 +107,8 @@ def value_mlp_gradients(x, y, params, *, activation: str = "tanh"):
 
     Shapes: x (n, d_0), y (n, d_L), params [(W_1 (d_0, d_1), b_1 (d_1,)), ..., (W_L, b_L)]
     -> (loss: float, [(dW_1, db_1), ..., (dW_L, db_L)] float64 arrays shaped like the params).
+    With ``deltas=True`` a third item follows: [dz_1 (n, d_1), ..., dz_L (n, d_L)], the grads
+    the engine left on the pre-activation nodes, to compare with the matrix delta recursion.
     """
     x = float_array(x, "value_mlp_gradients", "x", ndim=2)
     y = float_array(y, "value_mlp_gradients", "y", ndim=2)
@@ -125,12 +127,16 @@ def value_mlp_gradients(x, y, params, *, activation: str = "tanh"):
                          f"y of shape {y.shape}")
 
     weights = [(to_values(W), to_values(b)) for W, b in params]
-    h = x  # plain floats: float * Value is a Value
+    h, zs = x, []  # plain floats: float * Value is a Value
     for layer, (W, b) in enumerate(weights, start=1):
         h = h @ W + b  # every entry: a Value sum of Value products
+        zs.append(h)  # kept: their grads are dL/dz, the deltas
         if layer < len(weights):
             h = _apply(activation, h)
     diff = h - y
     loss = (diff * diff).sum() / diff.size  # losses.mse, on Values
     loss.backward()
-    return loss.data, [(grads_of(W), grads_of(b)) for W, b in weights]
+    grads = [(grads_of(W), grads_of(b)) for W, b in weights]
+    if deltas:
+        return loss.data, grads, [grads_of(z) for z in zs]
+    return loss.data, grads

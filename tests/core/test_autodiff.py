@@ -460,6 +460,30 @@ def test_the_delta_recursion_comparison_catches_a_missing_activation_derivative(
     assert max(errors) > 1e-2, errors
 
 
+def test_scalar_engine_pre_activation_grads_are_the_deltas():
+    """The engine's grads on the z nodes equal the delta recursion, and dW = A^T delta."""
+    x, y, params = mlp_case()
+    _, grads, deltas = autodiff_nn.value_mlp_gradients(x, y, params, activation="tanh",
+                                                       deltas=True)
+    hs, h = [x], x  # the delta recursion, written out here in NumPy
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+            hs.append(h)
+    expected = [2 * (h - y) / y.size]  # d mse / d output
+    for (W, _), a in zip(params[:0:-1], hs[:0:-1], strict=True):
+        expected.insert(0, (expected[0] @ W.T) * (1 - a ** 2))
+    assert [d.shape for d in deltas] == [e.shape for e in expected]
+    for d, e, a, (dW, _) in zip(deltas, expected, hs, grads, strict=True):
+        assert gradcheck.rel_error(d, e) < 1e-12
+        assert gradcheck.rel_error(dW, a.T @ d) < 1e-12
+    wrong = [None] * (len(params) - 1) + [2 * (h - y) / y.size]  # planted: tanh' = 1
+    for i in range(len(params) - 2, -1, -1):
+        wrong[i] = wrong[i + 1] @ params[i + 1][0].T
+    assert gradcheck.rel_error(deltas[0], wrong[0]) > 1e-2
+
+
 def test_value_mlp_gradients_refuses_mismatched_shapes():
     x, y, params = mlp_case()
     with pytest.raises(ValueError, match=r"expected W_2 of shape \(5, d\)"):
