@@ -159,9 +159,11 @@ test-pdf: pdf
 	DLBOOK_PDF=$(PDF) $(PY) -m pytest tests/platform/test_pdf.py $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- test
+# --durations: the slowest tests are printed with every run, so the 8-minute budget is watched.
 test: install browser-deps
 	$(VENV)/bin/ruff check .
-	$(call SAFE_BLAS,$(PY)) $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	$(call SAFE_BLAS,$(PY)) $(PY) -m pytest -n 2 --dist loadfile --durations=15 $(NBVAL) tests \
+	  $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 # Unit tests only, no notebooks and no browser (quick inner loop while developing).
 test-fast: install
