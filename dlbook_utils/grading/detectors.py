@@ -38,6 +38,16 @@ def _nonfinite(s, e, n):
     return s.shape == e.shape and bool(np.all(np.isfinite(e))) and not np.all(np.isfinite(s))
 
 
+def _diverged(s, e, n):
+    """inf/nan, or finite but a million times larger than the true value: a run that blew up
+    (a diverging run reaches 1e177 long before it reaches inf)."""
+    if s.shape != e.shape or not np.all(np.isfinite(e)):
+        return False
+    with np.errstate(invalid="ignore"):  # nan compares False; it is caught by isfinite
+        too_big = bool(np.max(np.abs(s), initial=0.0) > 1e6 * max(1.0, float(np.max(np.abs(e)))))
+    return too_big or not bool(np.all(np.isfinite(s)))
+
+
 def _sign(s, e, n):
     return _nontrivial(e) and loose_close(s, -e)
 
@@ -58,6 +68,9 @@ DETECTORS = {
                   "value is finite. Something overflowed or divided by zero; at large inputs "
                   "that is usually exp or log (use the stable form: subtract the max, "
                   "log-sum-exp)."),
+    "diverged": (_diverged, "Generic hint: your result is inf/nan or a million times larger "
+                 "than the true value: something grew without bound (an iteration that "
+                 "diverged, a step or a sum n times too large)."),
     "sign": (_sign, "Your result has the wrong sign: check the direction (gradient descent "
              "subtracts the gradient; d/dz of (a - y) vs (y - a))."),
     "ratio_n": (_ratio_n, "Your result is exactly n (the batch size) times the expected one: "
@@ -65,7 +78,7 @@ DETECTORS = {
     "ratio_inv_n": (_ratio_inv_n, "Your result is exactly 1/n times the expected one: you "
                     "divided by the batch size twice."),
 }
-VALUE_DETECTORS = ("nonfinite", "sign", "ratio_n", "ratio_inv_n")  # tried in this order
+VALUE_DETECTORS = ("nonfinite", "diverged", "sign", "ratio_n", "ratio_inv_n")  # tried in this order
 
 WARNING_HINT = ("Generic hint: NumPy warned while running your code (overflow, divide by zero or "
                 "an invalid value) and the statement asks for none. Rewrite the formula so that "

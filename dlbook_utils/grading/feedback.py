@@ -264,8 +264,9 @@ def _name_mistake(q, cases, outcomes, students, fails, errors):
         det = f["det"]
         if det is None:
             n = q.batch_size_of(f["args"])
-            det = next((k for k in detectors.VALUE_DETECTORS
-                        if DETECTORS[k][0](f["s"], f["e"], n)), None)
+            hits = [k for k in detectors.VALUE_DETECTORS if DETECTORS[k][0](f["s"], f["e"], n)]
+            declared = [k for k in hits if _find_mistake(q, k, f["name"])]  # its own wording first
+            det = (declared or hits or [None])[0]
         if det is not None:
             m = _find_mistake(q, det, f["name"])
             if m is not None:

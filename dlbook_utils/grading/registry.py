@@ -33,7 +33,7 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
    * A ``Mistake`` names one known wrong answer. Either ``variant=`` (a function with the
      reference's signature computing the wrong answer; matched when the learner's output equals
      it on every case), or ``detector=`` naming a generic detector in ``feedback.DETECTORS``
-     (``"transposed"``, ``"ratio_n"``, ``"ratio_inv_n"``, ``"sign"``, ``"nonfinite"``,
+     (``"transposed"``, ``"ratio_n"``, ``"ratio_inv_n"``, ``"sign"``, ``"nonfinite"``, ``"diverged"``,
      ``"warning"``, ``"loop"``; see :mod:`detectors`), optionally restricted to one named output;
      the declared ``hint`` then replaces the detector's generic hint. Undeclared generic
      detectors still run with their generic hints. A variant that raises (e.g. ``X * W`` where

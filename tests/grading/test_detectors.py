@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlbook_utils.grading.detectors import loops_in
+from dlbook_utils.grading.detectors import DETECTORS, loops_in
 from dlbook_utils.grading.feedback import call_quietly, call_recording
 
 VECTORISED = "def f(X, w):\n    return X @ w\n"
@@ -48,3 +48,17 @@ def test_each_argument_is_copied_on_its_own():
 
     m, v = call_quietly(in_place, (z, z))
     assert m.tolist() == [1.0] * 3 and v.tolist() == [2.0] * 3 and z.tolist() == [0.0] * 3
+
+
+@pytest.mark.parametrize("student,diverged", [
+    ([-4.5e177, -9.5e177], True),  # 8.2's summed-gradient run after 100 steps: finite, huge
+    ([np.nan, 1.0], True),
+    ([np.inf, 2.0], True),
+    ([4.0e6, 2.0], True),  # over a million times the largest true value (3)
+    ([3.0e5, 2.0], False),  # wrong, but not blown up: another detector or the generic hint
+    ([3.0, 2.0], False),
+    ([-3.0, -2.0], False),  # the wrong sign of a value is not divergence
+])
+def test_diverged_means_nonfinite_or_orders_of_magnitude_too_large(student, diverged):
+    test = DETECTORS["diverged"][0]
+    assert test(np.array(student), np.array([3.0, 2.0]), None) is diverged

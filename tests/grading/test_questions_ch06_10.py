@@ -129,9 +129,16 @@ def test_ch08_references_are_right():
     from dlbook_utils.grading.questions.ch08 import linreg_data
 
     Xd, yd = linreg_data()
-    coef, *_ = np.linalg.lstsq(np.hstack([Xd, np.ones_like(Xd)]), yd, rcond=None)
-    assert np.allclose(registry.get("8.2").reference, coef[:, 0], atol=1e-6)
-    assert abs(coef[0, 0] - 3) < 0.2 and abs(coef[1, 0] - 2) < 0.1  # the data are y = 3x + 2
+    A = np.hstack([Xd, np.ones_like(Xd)])  # theta = [w, b]
+    coef = np.linalg.lstsq(A, yd[:, 0], rcond=None)[0]
+    assert abs(coef[0] - 3) < 0.2 and abs(coef[1] - 2) < 0.1  # the data are y = 3x + 2
+    # GD on a quadratic in closed form: theta_k - theta* = (I - lr H)^k (theta_0 - theta*),
+    # H = (2/n) A.T A, theta_0 = 0; 100 steps of lr 0.5, with no loop shared with the reference
+    H = 2 / len(A) * A.T @ A
+    after_100 = coef - np.linalg.matrix_power(np.eye(2) - 0.5 * H, 100) @ coef
+    ref = registry.get("8.2").reference
+    assert np.allclose(ref, after_100, rtol=0, atol=1e-12)
+    assert np.abs(ref - coef).max() > 1e-3  # not yet at the end point: np.polyfit must fail
 
 
 def test_ch09_numbers_by_hand():
