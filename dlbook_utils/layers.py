@@ -7,8 +7,8 @@ Names vs book/notation.md: a layer's input ``x`` is X (or A of the layer before)
 output ``z`` is Z, an activation layer's output ``y`` is A = phi(Z).
 One rule for NaN: a NaN passes through (NaN in, NaN out) until a check refuses it -- where data
 enters training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients) --
-except where a step would turn it into a number and hide it: ReLU's slope (0 where x > 0 is
-False, also for NaN) goes through ``activations.relu_grad``, which refuses NaN/inf.
+except where a step would turn it into a number and hide it: ReLU's slope (x > 0 is False
+for a NaN, which would get slope 0) comes from ``activations.relu_grad``, which refuses NaN/inf.
 A layer itself checks the type and shape of what it gets.
 """
 
@@ -95,7 +95,7 @@ class ReLU(Layer):
 
 
 class Sigmoid(Layer):
-    """y = sigmoid(z), Eq. (eq-sigmoid); dz = delta * y (1 - y). Shapes: (...) -> (...)."""
+    """y = sigmoid(x), Eq. (eq-sigmoid); dx = delta * y (1 - y). Shapes: (...) -> (...)."""
 
     def __init__(self):
         super().__init__()
@@ -112,7 +112,7 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """y = tanh(z), Eq. (eq-tanh); dz = delta * (1 - y^2). Shapes: (...) -> (...)."""
+    """y = tanh(x), Eq. (eq-tanh); dx = delta * (1 - y^2). Shapes: (...) -> (...)."""
 
     def __init__(self):
         super().__init__()
