@@ -3,8 +3,13 @@
 ``forward(x)`` computes the output and keeps what backward needs; ``backward(delta)`` takes
 delta = dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx (see ``Layer``).
 Rows are examples (batch-first, like Keras): x (n, n_in) @ W (n_in, n_out) + b (n_out,).
-A layer checks the type and shape of what it gets; NaN/inf is caught where data enters
-training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients).
+Names vs book/notation.md: a layer's input ``x`` is X (or A of the layer before), Dense's
+output ``z`` is Z, an activation layer's output ``y`` is A = phi(Z).
+One rule for NaN: a NaN passes through (NaN in, NaN out) until a check refuses it -- where data
+enters training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients) --
+except where a step would turn it into a number and hide it: ReLU's slope (x > 0 is False
+for a NaN, which would get slope 0) comes from ``activations.relu_grad``, which refuses NaN/inf.
+A layer itself checks the type and shape of what it gets.
 """
 
 from __future__ import annotations
@@ -30,13 +35,13 @@ __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout", "Sequential",
 
 
 class Dense(Layer):
-    """Fully connected layer z = x W + b, Eq. (eq-dense-forward) in 03_forward_pass.
+    """Fully connected layer z = x W + b (Z = XW + b), Eq. (eq-dense-forward) in 03_forward_pass.
 
     Shapes: x (n, n_in) -> z (n, n_out), W (n_in, n_out), b (n_out,). Backward with delta = dL/dz
     (n, n_out), Eq. (eq-dense-backward) in 04_backprop: dW = x^T delta, db = column sums of
-    delta, dx = delta W^T (each shaped like what it differentiates). init="he": W ~ N(0, 2/n_in)
-    (He et al., 2015; for ReLU); "glorot": W ~ U(-a, a), a = sqrt(6/(n_in + n_out)) (Glorot &
-    Bengio, 2010). b starts at 0. Inputs are cast to ``dtype``: a float32 layer stays float32.
+    delta, dx = delta W^T. init="he": W ~ N(0, 2/n_in) (He et al., 2015; for ReLU); "glorot":
+    W ~ U(-a, a), a = sqrt(6/(n_in + n_out)) (Glorot & Bengio, 2010); b = 0. Inputs are cast to
+    ``dtype``. backward writes into the arrays of ``grads``, so a dict taken earlier stays valid.
     """
 
     def __init__(self, n_in: int, n_out: int, *, rng: np.random.Generator, init: str = "he",
@@ -46,11 +51,9 @@ class Dense(Layer):
         self.n_out = positive_int(n_out, "Dense", "n_out")
         self.init = one_of(init, ("he", "glorot"), "Dense", "init")
         self.dtype = float_dtype(dtype, "Dense")
-        if init == "he":
-            W = generator(rng, "Dense").standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
-        else:
-            a = np.sqrt(6.0 / (n_in + n_out))
-            W = generator(rng, "Dense").uniform(-a, a, size=(n_in, n_out))
+        rng, a = generator(rng, "Dense"), np.sqrt(6.0 / (n_in + n_out))  # a: Glorot's bound
+        W = (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in) if init == "he"
+             else rng.uniform(-a, a, size=(n_in, n_out)))
         self.params = {"W": W.astype(self.dtype), "b": np.zeros(n_out, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.need_input_grad = need_input_grad  # the first layer of a net may skip dL/dx
@@ -63,8 +66,8 @@ class Dense(Layer):
 
     def backward(self, delta):
         delta = check_delta(self, delta, self.out_shape).astype(self.dtype, copy=False)
-        self.grads["W"] = self.x.T @ delta
-        self.grads["b"] = delta.sum(axis=0)  # b was added to every row: its gradient sums them
+        self.grads["W"][...] = self.x.T @ delta  # [...]: into the same array, not a new one
+        self.grads["b"][...] = delta.sum(axis=0)  # b was added to every row: sum the rows
         return delta @ self.params["W"].T if self.need_input_grad else None
 
     def __repr__(self):
@@ -72,24 +75,27 @@ class Dense(Layer):
 
 
 class ReLU(Layer):
-    """y = max(z, 0), Eq. (eq-relu); backward passes delta where z > 0. Shapes: (...) -> (...)."""
+    """y = relu(x) = max(x, 0) (A = max(Z, 0)), Eq. (eq-relu). Shapes: (...) -> (...).
+
+    backward: delta * relu_grad(x), Eq. (eq-relu-grad); relu_grad refuses a NaN in x rather
+    than give it slope 0 (see the module docstring).
+    """
 
     def __init__(self):
         super().__init__()
-        self.mask = self.out_shape = None
+        self.x = self.out_shape = None
 
     def forward(self, x):
-        x = float_array(x, self, "x", finite=False)
-        self.mask = x > 0  # the slope: 1 where z > 0, else 0 (0 at the kink, like TF)
-        self.out_shape = x.shape
-        return np.maximum(x, 0)
+        self.x = float_array(x, self, "x", finite=False)
+        self.out_shape = self.x.shape
+        return act.relu(self.x)
 
     def backward(self, delta):
-        return check_delta(self, delta, self.out_shape) * self.mask
+        return check_delta(self, delta, self.out_shape) * act.relu_grad(self.x)
 
 
 class Sigmoid(Layer):
-    """y = sigmoid(z), Eq. (eq-sigmoid); dz = delta * y (1 - y). Shapes: (...) -> (...)."""
+    """y = sigmoid(x), Eq. (eq-sigmoid); dx = delta * y (1 - y). Shapes: (...) -> (...)."""
 
     def __init__(self):
         super().__init__()
@@ -106,7 +112,7 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """y = tanh(z), Eq. (eq-tanh); dz = delta * (1 - y^2). Shapes: (...) -> (...)."""
+    """y = tanh(x), Eq. (eq-tanh); dx = delta * (1 - y^2). Shapes: (...) -> (...)."""
 
     def __init__(self):
         super().__init__()

@@ -69,7 +69,8 @@ def softmax_cross_entropy(logits, labels):
     logp = log_softmax(z, axis=1)
     rows = np.arange(n)
     loss = -float(logp[rows, labels].mean())
-    delta = np.exp(logp)  # softmax, from the stable log-probabilities
-    delta[rows, labels] -= 1  # minus onehot(labels), without building the (n, k) one-hot
-    delta /= n
+    p = np.exp(logp)  # softmax(z), from the stable log-probabilities
+    onehot = np.zeros_like(p)
+    onehot[rows, labels] = 1
+    delta = (p - onehot) / n
     return loss, delta

@@ -1,9 +1,11 @@
 """Optimizers: ``step(params, grads)`` updates every array of ``params`` IN PLACE.
 
 ``params`` and ``grads`` are dicts with the same keys (e.g. ``model.params()`` and
-``model.grads()``); ``state[key]`` holds that parameter's own arrays (velocity, moments). The
-formulas follow Keras 3 (``keras.optimizers``) operation for operation, so trajectories agree
-to float32 rounding; where a textbook writes a formula differently the docstring says so.
+``model.grads()``); ``state[key]`` holds that parameter's own arrays (velocity, moments). SGD
+and RMSprop follow Keras 3 (``keras.optimizers``) operation for operation; Adam and AdamW do so
+only with ``epsilon_hat=True`` (Keras's form), their default being Kingma & Ba's Algorithm 1.
+Chapter 5 and the TF tests find them equal to Keras to float32 rounding; where a textbook
+writes a formula differently the docstring says so.
 ``lr`` may be a number or a schedule ``step -> lr`` (see ``schedules``), called with the
 0-based step count like Keras's ``LearningRateSchedule``.
 """
@@ -41,9 +43,15 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define _update(w, g, state, lr)")
 
     def _slot(self, state: dict, name: str, w: np.ndarray) -> np.ndarray:
-        """``state[name]``, created as zeros shaped like w on first use."""
-        if name not in state or state[name].shape != w.shape:
+        """``state[name]``, created as zeros shaped like w on first use. A parameter whose shape
+        has changed since is refused: its velocity or moments would no longer fit it."""
+        if name not in state:
             state[name] = np.zeros_like(w)
+        elif state[name].shape != w.shape:
+            raise ValueError(
+                f"{type(self).__name__} expected a parameter of shape {state[name].shape} (its "
+                f"state {name!r} has that shape), got {w.shape}; call reset() after changing "
+                f"the model")
         return state[name]
 
     def reset(self) -> None:
@@ -103,14 +111,15 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015, Algorithm 1), Eq. (eq-adam-update) in 05_optimizers.
+    """Adam (Kingma & Ba, 2015, Algorithm 1), Eqs. in 05_optimizers as marked.
 
-    m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2     (moments; state "m", "v")
-    m_hat = m / (1 - beta1^t);      v_hat = v / (1 - beta2^t)          (bias correction)
-    w <- w - lr m_hat / (sqrt(v_hat) + eps)                            (epsilon_hat=False)
-    ``epsilon_hat=True`` is Keras's form (Kingma & Ba, Sec. 2): alpha_t = lr sqrt(1 - beta2^t) /
-    (1 - beta1^t);  w <- w - alpha_t m / (sqrt(v) + eps). The same update with an eps scaled
-    by sqrt(1 - beta2^t): it matters only where sqrt(v_hat) is comparable to eps.
+    m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2     (eq-adam-m), (eq-adam-v)
+    m_hat = m / (1 - beta1^t);      v_hat = v / (1 - beta2^t)          (eq-adam-bias)
+    w <- w - lr m_hat / (sqrt(v_hat) + eps)                            (eq-adam-update)
+    ``epsilon_hat=True`` is Keras's form (Kingma & Ba, Sec. 2), Eq. (eq-adam-keras): alpha_t =
+    lr sqrt(1 - beta2^t) / (1 - beta1^t);  w <- w - alpha_t m / (sqrt(v) + eps). The same update
+    with an eps scaled by sqrt(1 - beta2^t): it matters only where sqrt(v_hat) is comparable to eps.
+    t = ``self.t``, which ``step`` raises before ``_update`` (t = 1 first). State "m", "v" like w.
     """
 
     def __init__(self, lr=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7,
@@ -124,12 +133,11 @@ class Adam(Optimizer):
 
     def _update(self, w, g, state, lr):
         m, v = self._slot(state, "m", w), self._slot(state, "v", w)
-        # Keras's order of operations, which 05_optimizers and the TF tests compare bit for bit:
-        # beta m + (1 - beta) g, rewritten as "move m a fraction (1 - beta) towards g".
+        # Keras's form of the docstring's formula (equal in exact arithmetic, not always in the
+        # last bit): beta m + (1 - beta) g = m - (1 - beta) m + (1 - beta) g = m + (1 - beta)(g - m)
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)
-        # Bias corrections in the parameter dtype, as Keras does: in float32, 0.999 is 0.99900001,
-        # which moves 1 - beta2^t in its 5th digit at t = 1.
+        # In w's dtype, as Keras: float32's 0.999 (0.99900001) moves 1 - beta2^1 in digit 5.
         beta1, beta2, t = w.dtype.type(self.beta1), w.dtype.type(self.beta2), self.t
         if self.epsilon_hat:
             alpha = w.dtype.type(lr) * np.sqrt(1 - beta2**t) / (1 - beta1**t)
