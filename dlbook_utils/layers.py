@@ -190,6 +190,9 @@ class Sequential(Layer):
     def grads(self):
         return _keyed(self.layers, "grads")
 
+    def buffers(self):  # state that is not a parameter (BatchNorm's moving statistics)
+        return _keyed(self.layers, "buffers")
+
     def train(self):
         self.training = True
         for layer in self.layers:

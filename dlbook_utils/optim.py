@@ -147,17 +147,36 @@ class AdamW(Adam):
 
     w <- w - lr weight_decay w, then the Adam step with the gradient g of the loss alone (the
     decay never enters m or v). As in ``keras.optimizers.AdamW`` the decay comes first, scaled
-    by the learning rate, and applies to every parameter (biases too).
+    by the learning rate, and by default applies to every parameter (biases too).
+    ``exclude_from_decay=("b",)`` skips the parameters of those names (a key's part after its
+    last "."; Keras: ``exclude_from_weight_decay``): biases undecayed, as under an L2 penalty.
     """
 
     def __init__(self, lr=0.001, weight_decay: float = 0.004, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-7, *, epsilon_hat: bool = False):
+                 beta2: float = 0.999, eps: float = 1e-7, *, epsilon_hat: bool = False,
+                 exclude_from_decay: tuple[str, ...] = ()):
         super().__init__(lr, beta1, beta2, eps, epsilon_hat=epsilon_hat)
         self.weight_decay = positive(weight_decay, "AdamW", "weight_decay", allow_zero=True)
+        if isinstance(exclude_from_decay, str):  # ("b") is "b": each letter would be a name
+            raise ValueError(f"AdamW expected exclude_from_decay to be a tuple of parameter "
+                             f"names such as ('b',), got {exclude_from_decay!r}")
+        self.exclude_from_decay = tuple(exclude_from_decay)
+
+    def step(self, params: dict, grads: dict) -> None:
+        # The decay needs each parameter's name to skip excluded ones, so AdamW loops itself.
+        grads = checked_grads(params, grads, "AdamW.step")
+        lr, self.t = self.current_lr(), self.t + 1
+        for key, w in params.items():
+            state = self.state.setdefault(key, {})
+            if key.rsplit(".", 1)[-1] in self.exclude_from_decay:
+                Adam._update(self, w, grads[key], state, lr)  # the Adam step alone
+            else:
+                self._update(w, grads[key], state, lr)
 
     def _update(self, w, g, state, lr):
         w -= w * self.weight_decay * lr  # same order of operations as Keras
         super()._update(w, g, state, lr)
 
     def __repr__(self):
-        return super().__repr__()[:-1] + f", weight_decay={self.weight_decay})"
+        return (super().__repr__()[:-1] + f", weight_decay={self.weight_decay}"
+                + (f", exclude_from_decay={self.exclude_from_decay})"))
