@@ -178,5 +178,5 @@ class AdamW(Adam):
         super()._update(w, g, state, lr)
 
     def __repr__(self):
-        return (super().__repr__()[:-1] + f", weight_decay={self.weight_decay}"
-                + (f", exclude_from_decay={self.exclude_from_decay})"))
+        extra = f", exclude_from_decay={self.exclude_from_decay}" if self.exclude_from_decay else ""
+        return super().__repr__()[:-1] + f", weight_decay={self.weight_decay}{extra})"
