@@ -58,6 +58,11 @@ class BatchNorm(Layer):
         self.need_input_grad = True  # Sequential turns it off for its first layer
         self._cache = None
 
+    @property
+    def buffers(self):
+        """The moving statistics, (n_features,) each: state that ``restore_best`` copies too."""
+        return {"moving_mean": self.moving_mean, "moving_var": self.moving_var}
+
     def forward(self, x):
         """x (n, ..., n_features) -> y (n, ..., n_features)."""
         # Type and shape are checked here; NaN/inf where data enters training and in the loss.

@@ -18,12 +18,26 @@ class Layer:
     """Base class: ``params`` and ``grads`` are dicts of arrays with matching keys and shapes.
 
     ``training`` switches train-time behaviour (Dropout); ``train()`` and ``eval()`` set it.
+    ``buffers`` is a dict of the arrays that are state but not parameters: no optimizer updates
+    them, yet they belong to the trained model (BatchNorm's moving statistics; Keras calls them
+    non-trainable weights, PyTorch buffers). Whoever saves and restores a model, such as
+    ``fit``'s ``restore_best``, must copy them along with ``params``. Most layers have none.
+
+    One rule for NaN: a NaN passes through (NaN in, NaN out) until a check refuses it -- where data
+    enters training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients) --
+    except where a step would turn it into a number and hide it: ReLU's slope (x > 0 is False
+    for a NaN, which would get slope 0) comes from ``activations.relu_grad``, which refuses NaN/inf.
+    A layer itself checks the type and shape of what it gets.
     """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.training = True
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {}
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define forward(x){_hint(self)}")

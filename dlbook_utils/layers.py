@@ -1,15 +1,10 @@
 """Layers with forward and backward next to each other (the CS231n and micrograd pattern).
 
 ``forward(x)`` computes the output and keeps what backward needs; ``backward(delta)`` takes
-delta = dL/d(output), stores dL/d(param) in ``self.grads`` and returns dL/dx (see ``Layer``).
-Rows are examples (batch-first, like Keras): x (n, n_in) @ W (n_in, n_out) + b (n_out,).
-Names vs book/notation.md: a layer's input ``x`` is X (or A of the layer before), Dense's
-output ``z`` is Z, an activation layer's output ``y`` is A = phi(Z).
-One rule for NaN: a NaN passes through (NaN in, NaN out) until a check refuses it -- where data
-enters training (``fit``/``predict`` check X, a loss its inputs, an optimizer its gradients) --
-except where a step would turn it into a number and hide it: ReLU's slope (x > 0 is False
-for a NaN, which would get slope 0) comes from ``activations.relu_grad``, which refuses NaN/inf.
-A layer itself checks the type and shape of what it gets.
+delta = dL/d(output), stores dL/d(param) in ``self.grads``, returns dL/dx; ``Layer`` states
+the contract, the NaN rule and what a layer checks. Rows are examples (batch-first): x (n, n_in)
+@ W (n_in, n_out) + b (n_out,). Names vs book/notation.md: input ``x`` is X (or the previous
+A), Dense's output ``z`` is Z, an activation layer's output ``y`` is A = phi(Z).
 """
 
 from __future__ import annotations
@@ -78,7 +73,7 @@ class ReLU(Layer):
     """y = relu(x) = max(x, 0) (A = max(Z, 0)), Eq. (eq-relu). Shapes: (...) -> (...).
 
     backward: delta * relu_grad(x), Eq. (eq-relu-grad); relu_grad refuses a NaN in x rather
-    than give it slope 0 (see the module docstring).
+    than give it slope 0 (see ``Layer``).
     """
 
     def __init__(self):
@@ -107,8 +102,7 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, delta):
-        delta = check_delta(self, delta, self.out_shape)
-        return delta * (self.y * (1 - self.y))
+        return check_delta(self, delta, self.out_shape) * (self.y * (1 - self.y))
 
 
 class Tanh(Layer):
@@ -124,8 +118,7 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, delta):
-        delta = check_delta(self, delta, self.out_shape)
-        return delta * (1 - self.y * self.y)
+        return check_delta(self, delta, self.out_shape) * (1 - self.y * self.y)
 
 
 class Dropout(Layer):
@@ -176,8 +169,7 @@ class Sequential(Layer):
         self.training = True  # no super().__init__(): params and grads are methods here
         self.layers = list(layers)
         if not self.layers or not all(isinstance(lay, Layer) for lay in self.layers):
-            raise ValueError(
-                f"Sequential expected a non-empty list of Layer objects, got {layers!r}")
+            raise ValueError(f"Sequential expected a non-empty list of Layers, got {layers!r}")
         self.need_input_grad = self.layers[0].need_input_grad = need_input_grad
 
     def forward(self, x):
@@ -196,6 +188,9 @@ class Sequential(Layer):
     def grads(self):
         return _keyed(self.layers, "grads")
 
+    def buffers(self):  # state that is not a parameter (BatchNorm's moving statistics)
+        return _keyed(self.layers, "buffers")
+
     def train(self):
         self.training = True
         for layer in self.layers:
@@ -212,8 +207,7 @@ class Sequential(Layer):
         return "Sequential([" + ", ".join(repr(lay) for lay in self.layers) + "])"
 
 
-def _keyed(layers, attr: str) -> dict:
-    """``{"<index>.<name>": array}`` over the layers; a nested Sequential adds its own keys."""
+def _keyed(layers, attr: str) -> dict:  # {"<index>.<name>": array}; nested ones add their keys
     out = {}
     for i, layer in enumerate(layers):
         arrays = getattr(layer, attr)

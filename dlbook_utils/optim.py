@@ -155,16 +155,30 @@ class AdamW(Adam):
 
     w <- w - lr weight_decay w, then the Adam step with the gradient g of the loss alone (the
     decay never enters m or v). As in ``keras.optimizers.AdamW`` the decay comes first, scaled
-    by the learning rate, and applies to every parameter (biases too).
+    by the learning rate, and by default applies to every parameter (biases too).
+    ``exclude_from_decay=("b",)`` skips the parameters of those names (a key's part after its
+    last "."; Keras: ``exclude_from_weight_decay``): biases undecayed, as under an L2 penalty.
     """
 
     def __init__(self, lr=0.001, weight_decay: float = 0.004, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-7, *, epsilon_hat: bool = False):
+                 beta2: float = 0.999, eps: float = 1e-7, *, epsilon_hat: bool = False,
+                 exclude_from_decay: tuple[str, ...] = ()):
         super().__init__(lr, beta1, beta2, eps, epsilon_hat=epsilon_hat)
         self.weight_decay = positive(weight_decay, "AdamW", "weight_decay", allow_zero=True)
+        if isinstance(exclude_from_decay, str):  # tuple("b") would split it into letters
+            raise ValueError(f"AdamW expected a tuple of parameter names such as ('b',) for "
+                             f"exclude_from_decay, got {exclude_from_decay!r}")
+        self.exclude_from_decay = tuple(exclude_from_decay)
+
+    def step(self, params: dict, grads: dict) -> None:
+        # Which parameters decay depends on their names, which _update does not see.
+        self._undecayed = {id(w) for key, w in params.items()
+                           if key.rsplit(".", 1)[-1] in self.exclude_from_decay}
+        super().step(params, grads)
 
     def _update(self, w, g, state, lr):
-        w -= w * self.weight_decay * lr  # same order of operations as Keras
+        if id(w) not in self._undecayed:
+            w -= w * self.weight_decay * lr  # same order of operations as Keras
         super()._update(w, g, state, lr)
 
     def __repr__(self):

@@ -36,6 +36,7 @@ class History(dict):
         super().__init__(loss=[], acc=[], val_loss=[], val_acc=[])
         self.stopped_epoch: int | None = None  # set when early stopping ended the run
         self.restored_best: bool = False
+        self.monitor = "val_loss"  # what early stopping watched, and what best_epoch reads
 
     @property
     def epochs(self) -> int:
@@ -43,11 +44,12 @@ class History(dict):
 
     @property
     def best_epoch(self) -> int:
-        """0-based epoch with the lowest validation loss (training loss without validation)."""
-        key = "val_loss" if self["val_loss"] else "loss"
+        """0-based best epoch of ``monitor``: lowest ``val_loss`` or highest ``val_acc``
+        (the training loss when there was no validation set)."""
+        key = self.monitor if self[self.monitor] else "loss"
         if not self[key]:
             raise ValueError("History is empty: no epoch has been trained")
-        return int(np.argmin(self[key]))
+        return int(np.argmax(self[key]) if key == "val_acc" else np.argmin(self[key]))
 
     def __repr__(self) -> str:
         # Rounded and address-free, so a stored notebook output stays the same run after run.
@@ -112,6 +114,18 @@ def _set_mode(model, training: bool) -> None:
         method()
 
 
+def _state(model) -> dict:
+    """Copies of everything that makes up the trained model: ``params()`` and, if the model has
+    them, ``buffers()`` (BatchNorm's moving statistics). Restoring the parameters of the best
+    epoch without its moving statistics would evaluate that epoch's weights with statistics
+    of later ones."""
+    arrays = dict(model.params())
+    buffers = getattr(model, "buffers", None)
+    if callable(buffers):
+        arrays.update({f"buffer:{k}": v for k, v in buffers().items()})
+    return arrays
+
+
 def _penalty(regularizer, params: dict):
     """``(total penalty, {key: grad})`` for a per-matrix or a whole-model regularizer."""
     if regularizer is None:
@@ -160,16 +174,19 @@ def evaluate(model, loss, X, y, *, batch_size: int = 1024, regularizer=None):
 
 def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
         rng: np.random.Generator, val=None, regularizer=None, patience: int | None = None,
-        restore_best: bool = True, progress: bool = True) -> History:
+        restore_best: bool = True, monitor: str = "val_loss",
+        progress: bool = True) -> History:
     """Train ``model`` by mini-batch gradient descent; return a :class:`History`.
 
     X (n, ...), y (n,) integer labels or (n, d) targets.  Each epoch visits the rows in a new
     order drawn from ``rng``; the last batch may be smaller.  ``val=(X_val, y_val)`` adds
     ``val_loss`` / ``val_acc``.  ``regularizer`` is ``W -> (penalty, grad)`` applied to every
     weight matrix (keys ending in ".W"), e.g. ``lambda W: l2(W, 1e-4)``, or a whole-model
-    ``regularizers.WeightPenalty``.  ``patience`` enables early stopping on ``val_loss``: stop
-    after that many epochs without improvement and (``restore_best``) copy the best weights back
-    into the model.  Float32 data and a float32 model stay float32 throughout; the model is
+    ``regularizers.WeightPenalty``.  ``patience`` enables early stopping on ``monitor``
+    (``"val_loss"``, lower is better, or ``"val_acc"``, higher is better): stop after that many
+    epochs without improvement and (``restore_best``) copy the best epoch's parameters and
+    buffers (BatchNorm's moving statistics, like Keras's ``restore_best_weights``) back into
+    the model.  Float32 data and a float32 model stay float32 throughout; the model is
     left in eval mode.
     """
     X, y = _check_xy(X, y, "fit")
@@ -180,14 +197,19 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
         raise ValueError("fit: early stopping needs val=(X_val, y_val) and patience >= 1, "
                          f"got val={'None' if val is None else 'given'}, patience={patience}")
     task = _task(loss)
+    if monitor not in ("val_loss", "val_acc") or (monitor == "val_acc" and not task):
+        raise ValueError("fit expected monitor='val_loss' or 'val_acc' (the latter with a "
+                         f"classification loss), got {monitor!r}")
     _check_labels(model, X, y, task, "fit")
     if val is not None:
         Xv, yv = _check_xy(*val, "fit(val)")
         _check_labels(model, Xv, yv, task, "fit(val)")
 
     hist = History()
+    hist.monitor = monitor
+    sign = -1.0 if monitor == "val_acc" else 1.0  # minimise sign * monitored value
     n = len(X)
-    best, best_params, waited = np.inf, None, 0
+    best, best_state, waited = np.inf, None, 0
     bar = tqdm(range(epochs), desc="epochs", leave=False, disable=not progress)
     for epoch in bar:
         _set_mode(model, True)
@@ -217,18 +239,18 @@ def fit(model, loss, optimizer, X, y, *, epochs: int, batch_size: int,
                 hist["val_acc"].append(v_acc)
         bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in hist.items() if v}, refresh=False)
         if patience is not None:
-            if hist["val_loss"][-1] < best:
-                best, waited = hist["val_loss"][-1], 0
-                best_params = {k: v.copy() for k, v in model.params().items()}
+            if sign * hist[monitor][-1] < best:
+                best, waited = sign * hist[monitor][-1], 0
+                best_state = {k: v.copy() for k, v in _state(model).items()}
             else:
                 waited += 1
                 if waited >= patience:
                     hist.stopped_epoch = epoch
                     break
     bar.close()
-    if patience is not None and restore_best and best_params is not None:
-        for key, arr in model.params().items():
-            np.copyto(arr, best_params[key])  # in place: the optimizer's references stay valid
+    if patience is not None and restore_best and best_state is not None:
+        for key, arr in _state(model).items():
+            np.copyto(arr, best_state[key])  # in place: the optimizer's references stay valid
         hist.restored_best = True
     _set_mode(model, False)
     return hist

@@ -155,3 +155,21 @@ def test_weight_penalty_sums_weight_matrices_only():
     assert np.allclose(grads["2.W"], 0.02 * params["2.W"])
     same = regularizers.WeightPenalty("l2", 0.01)(params)
     assert same[0] == penalty
+
+
+def adamw_excluding_biases_ok(opt) -> bool:
+    """Zero gradients: weights decay by (1 - lr wd) per step, biases ("…b") stay put."""
+    params = {"0.W": np.array([2.0, -1.0]), "0.b": np.array([0.5, -0.5])}
+    for _ in range(5):
+        opt.step(params, {k: np.zeros(2) for k in params})
+    return (np.allclose(params["0.W"], np.array([2.0, -1.0]) * 0.98 ** 5, rtol=1e-14)
+            and np.array_equal(params["0.b"], np.array([0.5, -0.5])))
+
+
+def test_adamw_exclude_from_decay_skips_biases():
+    assert adamw_excluding_biases_ok(optim.AdamW(0.1, weight_decay=0.2,
+                                                 exclude_from_decay=("b",)))
+    # planted bug: the default decays every parameter, biases too; the check notices
+    assert not adamw_excluding_biases_ok(optim.AdamW(0.1, weight_decay=0.2))
+    with pytest.raises(ValueError, match="tuple of parameter names"):
+        optim.AdamW(exclude_from_decay="b")
