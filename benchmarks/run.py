@@ -296,7 +296,15 @@ def mlp_section() -> None:
         print(line)
 
 
-SECTIONS = [("MLP: learner core, fast path and a straightforward loop against Keras", mlp_section)]
+def cnn_section() -> None:
+    """The from-scratch MNIST-1D CNN against the same model in Keras (benchmarks/cnn.py)."""
+    import cnn  # benchmarks/ is sys.path[0] when this file runs as a script
+
+    cnn.report()
+
+
+SECTIONS = [("MLP: learner core, fast path and a straightforward loop against Keras", mlp_section),
+            ("CNN: the from-scratch MNIST-1D CNN against the same model in Keras", cnn_section)]
 
 
 def main() -> None:
