@@ -1,7 +1,8 @@
 """Instructor batch grading: one fresh, limited process per submission; scores computed here.
 
     python -m dlbook_utils.grading grade SUBMISSIONS --out OUTDIR [--cases PATH] [-j N]
-                                   [--timeout S] [--memory-mb M] [--seed N] [--no-sandbox]
+                                   [--course DIR] [--timeout S] [--memory-mb M] [--seed N]
+                                   [--no-sandbox]
 
 For each ``*.ipynb`` under SUBMISSIONS (chapter from the notebook's ``dlbook`` metadata or a
 ``chNN`` file name), N at a time (default: one per core), this module
@@ -15,6 +16,9 @@ For each ``*.ipynb`` under SUBMISSIONS (chapter from the notebook's ``dlbook`` m
    killed at the wall-time limit;
 3. reads the child's plain-data results, validates them, and grades them with the reference
    solutions in THIS process (:func:`feedback.grade`).
+
+``--course DIR`` (instructor mode, :mod:`.course`) adds a course's hidden cases, its own
+questions, and its points and partial credit.
 
 Outputs: ``OUTDIR/scores.csv`` (a row per submission, a column per question, total, whether it
 ran in the sandbox) and ``OUTDIR/<submission>.json`` (per question: score, status, feedback,
@@ -36,9 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import feedback, registry
+from . import feedback, free_response, registry
 from .cases import load_private_cases
 from .child import run_child
+from .course import activated
 from .plain import decode_input, encode
 from .result import Result
 from .sandbox import check_available
@@ -58,7 +63,7 @@ _REF = "|".join(REFERENCE_MODULES)
 # Static red flags shown to the instructor (informational; scores never depend on them).
 FLAG_PATTERNS = {
     "imports grader internals": r"dlbook_utils\.grading\.(questions|registry|feedback|batch|runner"
-                                r"|learner|plain|child|sandbox)|_RECORDER",
+                                r"|learner|plain|child|sandbox|course|free_response)|_RECORDER",
     "imports the library's reference code": rf"dlbook_utils\.({_REF})\b|from\s+dlbook_utils\s+"
                                             rf"import\s+(\([^)]*|[^\n(]*)\b({_REF})\b",
     "touches the import system": r"meta_path|sys\.modules|importlib",
@@ -119,8 +124,9 @@ def _valid_outcomes(rec: dict, n_cases: int):
 
 
 def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int | None = None,
-                     private: dict | None = None, sandbox: bool = True) -> dict:
-    """Grade one notebook; returns the JSON-able report."""
+                     private: dict | None = None, sandbox: bool = True, course=None) -> dict:
+    """Grade one notebook; returns the JSON-able report. ``course``: an activated
+    :class:`.course.Course` (its points and partial credit), or None."""
     seed = secrets.randbits(32) if seed is None else int(seed)
     report = {"notebook": str(nb_path), "seed": seed, "questions": {}, "flags": [],
               "sandbox": "bubblewrap" if sandbox else None}
@@ -163,9 +169,12 @@ def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int
             outcomes = _valid_outcomes(rec, len(cases))
             res = (Result(q.qid, q.title, "error", "malformed result record", points=q.points)
                    if outcomes is None else feedback.grade(q, cases, outcomes, source=code))
-        report["questions"][q.qid] = dict(res.to_dict(), feedback=str(res))
+        entry = dict(res.to_dict(), feedback=str(res))
+        if course is not None:
+            entry.update(points=course.points(q), score=course.credit(q, entry))
+        report["questions"][q.qid] = entry
     report["total"] = sum(r["score"] * r["points"] for r in report["questions"].values())
-    report["max"] = sum(q.points for q in questions)
+    report["max"] = sum(r["points"] for r in report["questions"].values())
     return report
 
 
@@ -175,9 +184,17 @@ def find_submissions(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-def _qkey(qid: str):
-    a, b = qid.split(".")
-    return int(a), int(b)
+def write_scores(out: Path, reports: list[dict]) -> None:
+    """``out/scores.csv``: a row per submission, a column per question (points earned)."""
+    qids = sorted({q for r in reports for q in r["questions"]}, key=registry.id_key)
+    with open(out / "scores.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "chapter", *qids, "total", "max", "sandbox"])
+        for r in sorted(reports, key=lambda r: r["submission"]):
+            row = [r["questions"][q]["score"] * r["questions"][q]["points"]
+                   if q in r["questions"] else "" for q in qids]
+            w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"],
+                        r["sandbox"] or "OFF: " + NO_SANDBOX_WARNING])
 
 
 def default_jobs() -> int:
@@ -188,23 +205,36 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path=None,
-              seed=None, log=print, sandbox=True, jobs=None) -> list[dict]:
+def grade_all(root: Path, out: Path, *, course_dir=None, **kw) -> list[dict]:
     """Grade every submission under ``root``, ``jobs`` at a time (default: one per core); write
     scores.csv and one JSON per submission. Raises :class:`.sandbox.SandboxUnavailable` if the
-    sandbox cannot run here (``sandbox=False`` grades without it, and says so everywhere)."""
+    sandbox cannot run here (``sandbox=False`` grades without it, and says so everywhere).
+    ``course_dir``: a course directory (:mod:`.course`) for hidden cases, new questions, points
+    and partial credit."""
+    if course_dir is None:
+        return _grade_all(root, out, **kw)
+    with activated(course_dir) as course:
+        return _grade_all(root, out, course=course, **kw)
+
+
+def _grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path=None,
+               seed=None, log=print, sandbox=True, jobs=None, course=None) -> list[dict]:
     if sandbox:
         check_available()
     else:
         log(NO_SANDBOX_WARNING)
     out.mkdir(parents=True, exist_ok=True)
     private = load_private_cases(cases_path) if cases_path else {}
+    for qid, cases in (course.hidden if course else {}).items():
+        private[qid] = private.get(qid, []) + cases
     paths = find_submissions(root)
 
     def grade_one(nb_path: Path) -> dict:
         sid = nb_path.relative_to(root).with_suffix("").as_posix() if root.is_dir() else nb_path.stem
         rep = grade_submission(nb_path, timeout=timeout, memory_mb=memory_mb, seed=seed,
-                               private=private, sandbox=sandbox)
+                               private=private, sandbox=sandbox, course=course)
+        if course is not None:
+            rep["course"] = course.title or course.root.name
         rep["submission"] = sid
         (out / (sid.replace("/", "__") + ".json")).write_text(json.dumps(rep, indent=1))
         return rep
@@ -223,15 +253,10 @@ def grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_path
         finally:  # on an error or Ctrl-C, do not start the submissions still queued
             for fut in futures:
                 fut.cancel()
-    qids = sorted({q for r in reports for q in r["questions"]}, key=_qkey)
-    with open(out / "scores.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["submission", "chapter", *qids, "total", "max", "sandbox"])
-        for r in reports:
-            row = [r["questions"][q]["score"] * r["questions"][q]["points"]
-                   if q in r["questions"] else "" for q in qids]
-            w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"],
-                        r["sandbox"] or "OFF: " + NO_SANDBOX_WARNING])
+    write_scores(out, reports)
+    if free_response.export(out, reports):
+        log(f"written answers to grade by hand: {out / free_response.EXPORT} "
+            "(then: python -m dlbook_utils.grading merge OUTDIR)")
     if not sandbox:
         log(NO_SANDBOX_WARNING)
     return reports

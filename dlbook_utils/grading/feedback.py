@@ -200,8 +200,11 @@ def _matches(q, m, students, outcomes, cases) -> bool:
 
 def grade(q, cases, outcomes, source=None) -> Result:
     """Grade one question from per-case outcomes (see the module docstring)."""
-    if q.kind == "choice":
-        return _grade_choice(q, outcomes[0] if outcomes else {"kind": "none"})
+    if q.kind in ("choice", "text"):
+        from .free_response import grade_text  # imported here: it imports this module
+
+        grade_one = _grade_choice if q.kind == "choice" else grade_text
+        return grade_one(q, outcomes[0] if outcomes else {"kind": "none"})
     n = len(cases)
     if len(outcomes) != n:
         return _result(q, "error", f"got results for {len(outcomes)} of {n} cases", n_cases=n)

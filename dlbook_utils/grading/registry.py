@@ -52,7 +52,8 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
    right numbers is accepted (a float, a 0-d array, a list, shape (1,) or (1, 1) for a scalar),
    and a wrong value is never told how far off it is.
 
-3. A multiple-choice question -- the answer is one option letter (case-insensitive)::
+3. A multiple-choice question -- the answer is one option letter (case-insensitive); and a
+   free-response question, ``free_response.text_question`` (a string, graded by the instructor)::
 
        choice_question("1.1", "Who introduced the perceptron?", name="answer_1_1",
                        options={"A": "...", "B": "...", "C": "..."}, answer="B",
@@ -76,11 +77,12 @@ The solutions notebook ``solutions/chNN_topic.ipynb`` is the single source of th
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("function", "value", "choice")
+KINDS = ("function", "value", "choice", "text")
 _REGISTRY: dict[str, Question] = {}
 
 
@@ -135,6 +137,8 @@ class Question:
     batch_size_of: Callable = _first_dim  # args -> n, for the ratio detectors
     forbid_warnings: bool = False  # the statement forbids NumPy warnings (e.g. overflow)
     no_loops: bool = False  # the statement forbids Python loops in the answer
+    rubric: str = ""  # text questions: what the instructor grades against, shown after answering
+    min_words: int = 0  # text questions: shorter answers are sent back
 
     @property
     def chapter(self) -> str:
@@ -151,8 +155,11 @@ class Question:
 def _register(q: Question) -> Question:
     if q.kind not in KINDS:
         raise ValueError(f"question {q.qid}: kind must be one of {KINDS}, got {q.kind!r}")
+    if not re.fullmatch(r"[1-9]\d*\.[1-9]\d*", q.qid):
+        raise ValueError(f"question ids are 'N.M' (chapter N, number M), got {q.qid!r}")
     if q.qid in _REGISTRY:
-        raise ValueError(f"question {q.qid} registered twice")
+        raise ValueError(f"question {q.qid} registered twice ({_REGISTRY[q.qid].title!r} "
+                         f"and {q.title!r}): pick a number the book does not use")
     ids = [m.id for m in q.mistakes]
     if len(ids) != len(set(ids)):
         raise ValueError(f"question {q.qid}: duplicate mistake ids {ids}")
@@ -220,7 +227,34 @@ def load_chapter(chapter: str) -> list[Question]:
     load_choices(chapter)
     prefix = f"{int(chapter)}."
     qs = [q for qid, q in _REGISTRY.items() if qid.startswith(prefix)]
-    return sorted(qs, key=lambda q: int(q.qid.split(".")[1]))
+    return sorted(qs, key=lambda q: id_key(q.qid))
+
+
+def id_key(qid: str) -> tuple[int, int]:
+    """Sort key: "3.10" after "3.9"."""
+    chapter, number = qid.split(".")
+    return int(chapter), int(number)
+
+
+def all_ids() -> list[str]:
+    """The ids registered so far (chapters are loaded on demand; see :func:`load_book`)."""
+    return sorted(_REGISTRY, key=id_key)
+
+
+def load_book() -> None:
+    """Register every chapter's questions."""
+    from importlib import resources
+
+    for path in resources.files(__package__).joinpath("questions").iterdir():
+        m = re.fullmatch(r"ch(\d\d)\.py", path.name)
+        if m:
+            load_chapter(m.group(1))
+
+
+def forget(qids) -> None:
+    """Unregister ``qids`` (a course's own questions, once its grading is over)."""
+    for qid in qids:
+        _REGISTRY.pop(qid, None)
 
 
 def get(qid: str) -> Question:

@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass
 
 from dlbook_utils import __version__
 
-STATUSES = ("passed", "failed", "not attempted", "error")
-_SYMBOL = {"passed": "✓", "failed": "✗", "not attempted": "·", "error": "✗"}
-_COLOUR = {"passed": "#1a7f37", "failed": "#b35900", "not attempted": "#57606a", "error": "#cf222e"}
+# "submitted": a free-response answer recorded for the instructor; "graded": its score merged back
+STATUSES = ("passed", "failed", "not attempted", "error", "submitted", "graded")
+_SYMBOL = {"passed": "✓", "failed": "✗", "not attempted": "·", "error": "✗", "submitted": "✎",
+           "graded": "✎"}
+_COLOUR = {"passed": "#1a7f37", "failed": "#b35900", "not attempted": "#57606a", "error": "#cf222e",
+           "submitted": "#0969da", "graded": "#0969da"}
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Result:
     n_passed: int = 0
     points: float = 1.0
     section: str = ""  # the book section to reread, shown with a failure
+    rubric: str = ""  # free-response questions: shown once the learner has answered
+    answer: str = ""  # free-response questions: the text, for the instructor's export
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -65,6 +70,8 @@ class Result:
             lines.append(f"  {self.message}")
         if self.hint:
             lines.append(f"  Hint: {self.hint}")
+        if self.rubric:
+            lines.append(f"  Rubric: {self.rubric}")
         if self.section:
             lines.append(f"  See: {self.section}")
         return "\n".join(lines)
@@ -80,6 +87,8 @@ class Result:
             parts.append(f"<br>{html.escape(self.message)}")
         if self.hint:
             parts.append(f"<br><i>Hint:</i> {html.escape(self.hint)}")
+        if self.rubric:
+            parts.append(f"<br><i>Rubric:</i> {html.escape(self.rubric)}")
         if self.section:
             link = html.escape(self.section, quote=True)
             parts.append(f'<br><i>See:</i> <a href="{link}">{link}</a>')
