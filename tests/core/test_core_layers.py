@@ -88,6 +88,7 @@ def test_check_layer_works_on_float32_model_only_through_float64_copy():
         gradcheck.check_layer(model, np.ones((2, 3), np.float32), rng=np.random.default_rng(0))
 
 
+@pytest.mark.checks("eq-centred-difference", kind="closed form", tol="rtol 1e-8")
 def test_numerical_grad_restores_x_and_counts_calls():
     x = np.arange(6.0).reshape(2, 3)
     original = x.copy()
