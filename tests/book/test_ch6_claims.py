@@ -5,6 +5,7 @@ optimizer and on a wrong one.
 """
 
 import numpy as np
+import pytest
 
 from dlbook_utils import optim
 from dlbook_utils.regularizers import l1, l2
@@ -62,6 +63,7 @@ def adamw_total_shrink_holds(opt, lr, wd, steps):
     return bool(np.allclose(path[-1], (1 - lr * wd) ** steps * W0, rtol=1e-10, atol=0))
 
 
+@pytest.mark.checks("eq-adamw", kind="closed form", tol="rtol 1e-10")
 def test_adamw_shrinks_by_the_stated_total_factor():
     lr, wd, steps = 3e-3, 3.0, 500
     assert adamw_total_shrink_holds(optim.AdamW(lr, weight_decay=wd), lr, wd, steps)

@@ -61,6 +61,7 @@ def summed(loss_fn):
     return loss_without_mean
 
 
+@pytest.mark.checks("eq-gaussian-nll", "eq-nll", kind="reference value", tol="rel 1e-12")
 @pytest.mark.parametrize("noise_std", [0.3, 1.0, 2.5])
 def test_mse_is_the_gaussian_nll_up_to_scale_and_shift(noise_std):
     assert gaussian_gap(losses.mse, gaussian_nll_from_mse, noise_std) < TOL
@@ -96,6 +97,7 @@ def test_planted_missing_factor_d_out_is_caught():
     assert per_example_gap(1) > PLANTED
 
 
+@pytest.mark.checks("eq-bce-logits", "eq-nll", kind="reference value", tol="rel 1e-12")
 def test_bce_is_the_bernoulli_nll():
     assert bernoulli_gap(losses.binary_cross_entropy) < TOL
 
@@ -111,6 +113,7 @@ def test_planted_sign_error_is_caught_for_bce():
     assert bernoulli_gap(flipped_labels) > PLANTED
 
 
+@pytest.mark.checks("eq-softmax-ce", "eq-nll", kind="reference value", tol="rel 1e-12")
 def test_softmax_ce_is_the_categorical_nll():
     assert categorical_gap(losses.softmax_cross_entropy) < TOL
 
@@ -133,6 +136,7 @@ def p_minus_y_over_n(Z, labels):
     return (softmax(Z) - np.eye(Z.shape[1])[labels]) / len(Z)
 
 
+@pytest.mark.checks("eq-ce-p-minus-y", kind="finite differences", tol="rel 1e-7")
 def test_softmax_ce_gradient_is_p_minus_y_over_n():
     assert softmax_ce_grad_error(p_minus_y_over_n) < 1e-7
     assert softmax_ce_grad_error(lambda Z, y: losses.softmax_cross_entropy(Z, y)[1]) < 1e-7

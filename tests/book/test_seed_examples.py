@@ -16,6 +16,7 @@ def max_stable_lr(X) -> float:
     return float(2.0 / np.linalg.eigvalsh(2.0 / len(X) * Xb.T @ Xb).max())
 
 
+@pytest.mark.checks("eq-linreg-loss", "eq-linreg-grad", kind="closed form", tol="atol 1e-6")
 def test_linear_regression_recovers_slope_and_intercept():
     X, y = se.seed_regression_data(100, noise=0.1, rng=np.random.default_rng(0))
     w, b, losses = se.fit_linear_regression(X, y, lr=max_stable_lr(X) / 2, epochs=1000)
@@ -26,6 +27,7 @@ def test_linear_regression_recovers_slope_and_intercept():
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.checks("eq-lr-bound", kind="property", tol="0.95 and 1.05 x the bound")
 def test_step_size_bound_separates_convergence_from_divergence():
     X, y = se.seed_regression_data(100, rng=np.random.default_rng(1))
     bound = max_stable_lr(X)
@@ -34,6 +36,7 @@ def test_step_size_bound_separates_convergence_from_divergence():
     assert ok[-1] < 0.02 and bad[-1] > 1e3
 
 
+@pytest.mark.checks("eq-mlp-backprop", kind="finite differences", tol="rel 1e-7")
 def test_two_layer_gradient_check_and_training():
     rng = np.random.default_rng(0)
     X, y = se.product_data(50, rng=rng)

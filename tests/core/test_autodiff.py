@@ -109,6 +109,7 @@ def seeded_case(seed):
     return random_program(rng), list(rng.standard_normal(3))
 
 
+@pytest.mark.checks("eq-reverse-accumulation", kind="finite differences", tol="rel 1e-7")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_expression_matches_finite_differences(seed):
     program, inputs = seeded_case(seed)
@@ -254,6 +255,7 @@ def test_the_random_expression_check_catches_each_planted_bug(method, bug, monke
 
 
 # ------------------------------------------------------------------ hand-derived gradients
+@pytest.mark.checks("eq-chain-rule", kind="reference value", tol="exact")
 def test_gradients_of_a_small_formula_worked_by_hand():
     a, b, c, f = Value(2.0), Value(-3.0), Value(10.0), Value(-2.0)
     loss = (a * b + c) * f  # = (-6 + 10) * -2 = -8
@@ -440,6 +442,7 @@ def mlp_case(seed=0, sizes=(3, 5, 4, 2), n=6):
     return rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[-1])), params
 
 
+@pytest.mark.checks("eq-delta-recursion", kind="closed form", tol="rel 1e-12")
 @pytest.mark.parametrize("activation", autodiff_nn.ACTIVATIONS)
 def test_scalar_engine_equals_the_matrix_delta_recursion(activation):
     x, y, params = mlp_case()

@@ -102,6 +102,7 @@ def _bn(n_features, rng, *, training=True):
     return layer.train() if training else layer.eval()
 
 
+@pytest.mark.checks("eq-batchnorm-backward", kind="finite differences", tol="rel 1e-7")
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 5, 3), (2, 3, 2, 3)])
 def test_batchnorm_gradients_match_finite_differences(training, shape):

@@ -43,6 +43,8 @@ def test_conv1d_float32_layer_matches_keras_on_mnist1d_sized_input(tfl):
     assert result.passed and result.max_rel < 2e-6, f"{result}, relative {result.max_rel:.1e}"
 
 
+@pytest.mark.checks("eq-batchnorm", "eq-batchnorm-backward",
+                     kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.parametrize("shape", [(8, 3), (4, 6, 3)])
 @pytest.mark.parametrize("momentum", [0.99, 0.5])
 def test_batchnorm_matches_keras_in_training_and_eval(tfl, shape, momentum):

@@ -25,6 +25,8 @@ def away_from_zero(rng, shape, gap=0.05):
     return np.where(z >= 0, z + gap, z - gap)
 
 
+@pytest.mark.checks("eq-sigmoid-grad", "eq-tanh-grad", "eq-relu-grad",
+                     kind="finite differences", tol="rel 1e-7")
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
 @FAST
 @given(n=dims, d=dims, seed=seeds)
@@ -37,6 +39,7 @@ def test_activation_derivative_matches_finite_differences(name, n, d, seed):
     assert gradcheck.rel_error(f_grad(z), numeric) < TOL
 
 
+@pytest.mark.checks("eq-softmax", "eq-log-softmax", kind="closed form", tol="rtol 1e-12")
 @FAST
 @given(n=dims, k=dims, seed=seeds, shift=st.floats(-50, 50))
 def test_softmax_is_a_distribution_and_shift_invariant(n, k, seed, shift):
@@ -66,6 +69,7 @@ def test_softmax_of_a_batch_of_short_rows_is_the_plain_formula_bit_for_bit(shape
         np.testing.assert_array_equal(act.softmax(z, axis=axis), e / e.sum(axis=1, keepdims=True))
 
 
+@pytest.mark.checks("eq-mse", kind="finite differences", tol="rel 1e-7")
 @FAST
 @given(n=dims, d=dims, seed=seeds)
 def test_mse_value_and_gradient(n, d, seed):
@@ -76,6 +80,7 @@ def test_mse_value_and_gradient(n, d, seed):
     assert gradcheck.check_loss(losses.mse, pred, y) < TOL
 
 
+@pytest.mark.checks("eq-bce-logits", kind="finite differences", tol="rel 1e-7")
 @FAST
 @given(n=dims, d=st.integers(0, 4), seed=seeds)
 def test_binary_cross_entropy_value_and_gradient(n, d, seed):
@@ -88,6 +93,8 @@ def test_binary_cross_entropy_value_and_gradient(n, d, seed):
     assert gradcheck.check_loss(losses.binary_cross_entropy, z, y) < TOL
 
 
+@pytest.mark.checks("eq-softmax-ce", "eq-ce-p-minus-y", "eq-softmax-ce-grad",
+                     kind="finite differences", tol="rel 1e-7")
 @FAST
 @given(n=dims, k=st.integers(2, 6), seed=seeds)
 def test_softmax_cross_entropy_value_and_gradient(n, k, seed):
@@ -98,6 +105,7 @@ def test_softmax_cross_entropy_value_and_gradient(n, k, seed):
     assert gradcheck.check_loss(losses.softmax_cross_entropy, z, labels) < TOL
 
 
+@pytest.mark.checks("eq-dense-backward", kind="finite differences", tol="rel 1e-7")
 @FAST
 @given(n=dims, d_in=dims, d_out=dims, seed=seeds, init=st.sampled_from(["he", "glorot"]))
 def test_dense_gradients(n, d_in, d_out, seed, init):
@@ -110,6 +118,7 @@ def test_dense_gradients(n, d_in, d_out, seed, init):
     assert max(errors.values()) < TOL
 
 
+@pytest.mark.checks("eq-activation-backward", kind="finite differences", tol="rel 1e-7")
 @pytest.mark.parametrize("cls", [layers.ReLU, layers.Sigmoid, layers.Tanh])
 @FAST
 @given(n=dims, d=dims, seed=seeds)
@@ -127,6 +136,8 @@ def test_dropout_gradient_with_fixed_mask(n, d, seed, p):
     assert gradcheck.check_layer(layer, rng.standard_normal((n, d)), rng=rng) < TOL
 
 
+@pytest.mark.checks("eq-delta-recursion", "eq-delta-factor", kind="finite differences",
+                     tol="rel 1e-7")
 @FAST
 @given(sizes=st.lists(dims, min_size=2, max_size=4), n=dims, seed=seeds,
        activation=st.sampled_from(["relu", "sigmoid", "tanh"]))

@@ -10,6 +10,7 @@ import pytest
 from dlbook_utils import gradcheck, layers, losses, optim, train
 
 
+@pytest.mark.checks("eq-he", "eq-glorot", kind="property", tol="variance within 2 %")
 def test_he_and_glorot_initialisation_statistics():
     rng = np.random.default_rng(0)
     he = layers.Dense(400, 300, rng=rng, init="he").params["W"]
@@ -22,6 +23,7 @@ def test_he_and_glorot_initialisation_statistics():
     assert np.all(layers.Dense(4, 3, rng=rng).params["b"] == 0)
 
 
+@pytest.mark.checks("eq-inverted-dropout", kind="property", tol="mean within 0.01")
 def test_dropout_is_inverted_and_identity_at_eval():
     rng = np.random.default_rng(0)
     x = np.ones((200, 500))
@@ -86,6 +88,7 @@ def test_check_layer_works_on_float32_model_only_through_float64_copy():
         gradcheck.check_layer(model, np.ones((2, 3), np.float32), rng=np.random.default_rng(0))
 
 
+@pytest.mark.checks("eq-centred-difference", kind="closed form", tol="rtol 1e-8")
 def test_numerical_grad_restores_x_and_counts_calls():
     x = np.arange(6.0).reshape(2, 3)
     original = x.copy()

@@ -16,6 +16,8 @@ def one_step(opt, w=1.0, g=0.5, steps=1):
     return float(params["w"][0])
 
 
+@pytest.mark.checks("eq-sgd-update", "eq-momentum", "eq-nesterov",
+                     kind="reference value", tol="rel 1e-6")
 def test_sgd_hand_values():
     assert one_step(optim.SGD(0.1)) == pytest.approx(0.95)
     # momentum: v1 = -0.05, w = 0.95; v2 = 0.9 * -0.05 - 0.05 = -0.095, w = 0.855
@@ -24,6 +26,7 @@ def test_sgd_hand_values():
     assert one_step(optim.SGD(0.1, momentum=0.9, nesterov=True)) == pytest.approx(0.905)
 
 
+@pytest.mark.checks("eq-rmsprop", kind="reference value", tol="rel 1e-14")
 def test_rmsprop_hand_value():
     # v = 0.1 * 0.25 = 0.025; w = 1 - 0.1 * 0.5 / sqrt(0.025 + 1e-7)
     expected = 1 - 0.1 * 0.5 / math.sqrt(0.025 + 1e-7)
@@ -37,6 +40,8 @@ def test_adam_first_step_is_lr_times_sign(epsilon_hat):
     assert w == pytest.approx(1 + 0.1, rel=1e-6)
 
 
+@pytest.mark.checks("eq-adam-m", "eq-adam-v", "eq-adam-bias", "eq-adam-update", "eq-adam-keras",
+                     kind="closed form", tol="rel 1e-12")
 def test_adam_forms_differ_only_by_rescaled_epsilon():
     """Algorithm 1 with eps == the epsilon-hat form with eps_t = eps * sqrt(1 - b2^t) (float64)."""
     rng = np.random.default_rng(0)
@@ -58,6 +63,7 @@ def test_adam_forms_differ_only_by_rescaled_epsilon():
     assert rel_error(ours["w"], other["w"]) > 1e-3  # the two forms really differ here
 
 
+@pytest.mark.checks("eq-adamw", kind="closed form", tol="rtol 1e-14")
 def test_adamw_decay_is_decoupled_from_the_gradient():
     # zero gradients: the Adam part is 0, only w <- w (1 - lr wd) remains
     opt = optim.AdamW(0.1, weight_decay=0.2)
@@ -113,6 +119,7 @@ def test_sgd_on_dense_mse_reaches_least_squares_solution():
     assert np.allclose(model.params()["0.b"], coef[3], atol=1e-6)
 
 
+@pytest.mark.checks("eq-lr-schedules", kind="reference value", tol="rel 1e-6")
 def test_schedule_hand_values():
     s = schedules.step_decay(0.1, drop=0.5, every=10)
     assert [s(t) for t in (0, 9, 10, 25)] == pytest.approx([0.1, 0.1, 0.05, 0.025])
@@ -127,6 +134,7 @@ def test_schedule_hand_values():
     assert "cosine" in repr(c)
 
 
+@pytest.mark.checks("eq-l1-penalty", "eq-l2-penalty", kind="finite differences", tol="rel 1e-7")
 def test_regularizer_hand_values_and_gradients():
     W = np.array([[1.0, -2.0], [0.0, 3.0]])
     assert regularizers.l1(W, 0.1)[0] == pytest.approx(0.6)

@@ -22,6 +22,8 @@ def tfc():
     return tfcompare
 
 
+@pytest.mark.checks("eq-dense-forward", "eq-dense-backward",
+                     kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.parametrize("n, d_in, d_out", [(1, 1, 1), (7, 5, 3), (16, 32, 10)])
 def test_dense_matches_keras(tfc, n, d_in, d_out):
     rng = np.random.default_rng(n)
@@ -30,6 +32,8 @@ def test_dense_matches_keras(tfc, n, d_in, d_out):
     assert result.passed, str(result)
 
 
+@pytest.mark.checks("eq-sigmoid", "eq-tanh", "eq-relu", "eq-softmax", "eq-log-softmax", "eq-sigmoid-grad", "eq-tanh-grad", "eq-relu-grad",
+                     kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "softmax", "log_softmax"])
 def test_activation_matches_keras(tfc, name):
     rng = np.random.default_rng(0)
@@ -38,6 +42,8 @@ def test_activation_matches_keras(tfc, name):
     assert result.passed, str(result)
 
 
+@pytest.mark.checks("eq-mse", "eq-bce-logits", "eq-softmax-ce",
+                     kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.parametrize("name, scale", [
     ("mse", 1.0), ("binary_cross_entropy", 1.0), ("binary_cross_entropy", 30.0),
     ("softmax_cross_entropy", 1.0), ("softmax_cross_entropy", 30.0),
@@ -54,6 +60,7 @@ def test_loss_matches_keras(tfc, name, scale):
     assert result.passed, str(result)
 
 
+@pytest.mark.checks("eq-l1-penalty", "eq-l2-penalty", kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.parametrize("kind", ["l1", "l2"])
 def test_regularizer_matches_keras(tfc, kind):
     W = np.random.default_rng(2).standard_normal((5, 4))
@@ -72,6 +79,8 @@ EXACT_FORMS = {
 }
 
 
+@pytest.mark.checks("eq-sgd-update", "eq-momentum", "eq-nesterov", "eq-rmsprop", "eq-adam-keras",
+                     kind="TensorFlow", tol="rel 1e-6 over 100 steps")
 @pytest.mark.parametrize("key", EXACT_FORMS)
 def test_optimizer_matches_keras_over_100_steps(tfc, key):
     result = tfc.compare_optimizer(EXACT_FORMS[key], rng=np.random.default_rng(0), steps=100)
@@ -90,6 +99,8 @@ def test_keras_kwargs_path_and_hyperparameters_matter(tfc):
     assert same.passed and not other.passed
 
 
+@pytest.mark.checks("eq-adam-m", "eq-adam-v", "eq-adam-bias", "eq-adam-update",
+                     kind="TensorFlow", tol="atol 1e-6 over 100 steps")
 def test_kingma_ba_form_vs_keras(tfc):
     """Algorithm 1 of Kingma & Ba vs Keras's epsilon-hat Adam: same update, different epsilon.
 

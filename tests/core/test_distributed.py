@@ -98,6 +98,7 @@ def script(tmp_path):
     return path
 
 
+@pytest.mark.checks("eq-global-batch-loss", kind="reference value", tol="20 steps x 2^-23 x max|w|")
 def test_two_workers_train_the_same_weights_as_one_process(runs):
     ref, workers = runs[0][0], runs[1][0]
     bound = dp.float32_bound(ref)  # 20 steps x 2**-23 x max|w|: ~1e-6
@@ -114,6 +115,7 @@ def test_two_workers_train_the_same_weights_as_one_process(runs):
     assert ref["losses"][-1] < ref["losses"][0] - 0.1  # it did train
 
 
+@pytest.mark.checks("eq-local-mean-bug", kind="reference value", tol="ratio 2, abs 1e-6")
 def test_the_missing_division_by_the_global_batch_is_caught(runs):
     """Planted bug: each worker averages over its own 32 rows; the all-reduce adds 2 means."""
     ref, buggy = runs[0][1], runs[1][1]

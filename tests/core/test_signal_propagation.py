@@ -101,6 +101,7 @@ def measured():
     return {cfg: factors(*cfg) for cfg in CONFIGS}
 
 
+@pytest.mark.checks("eq-chi", kind="property", tol="rel 0.05 vs measured")
 @pytest.mark.parametrize("cfg", CONFIGS, ids=["-".join(c) for c in CONFIGS])
 def test_the_derivation_predicts_the_backward_factor(measured, cfg):
     _, backward, predicted = measured[cfg]

@@ -40,13 +40,16 @@ def install_cell_problems(nb, repository_url: str) -> list[str]:
     return problems + ["no install cell"]
 
 
-def url_problems(files: dict[str, str], repository_url: str, branch: str) -> list[str]:
+def url_problems(files: dict[str, str], repository_url: str, branch: str,
+                 existing: set[str] | None = None) -> list[str]:
     """Every spelling of the repository or site URL in ``files`` ({path: text}) not derived from them.
 
     Allowed: the config itself and the package's copy of it; elsewhere only the derived forms, i.e.
     ``git+<repository url>`` (install cells, README), a Colab or GitHub link to a file that exists
-    and a page of the site. Python code outside dlbook_utils/project.py calls the project functions instead.
+    (in ``existing``, by default the paths of ``files``) and a page of the site. Python code
+    outside dlbook_utils/project.py calls the project functions instead.
     """
+    existing = set(files) if existing is None else existing
     owner, name = project._owner_and_name(repository_url)
     # Find the owner/name anchor, then widen it to the whole URL (one regex that starts with the
     # URL's characters would backtrack quadratically over the notebooks' base64 images).
@@ -64,19 +67,24 @@ def url_problems(files: dict[str, str], repository_url: str, branch: str) -> lis
                 continue
             derived = (url == f"git+{repository_url}"
                        or (url.startswith(site) and url.count("github.io") == 1)
-                       or any(url.startswith(p) and url[len(p):] in files for p in (colab, blob)))
+                       or any(url.startswith(p) and url[len(p):] in existing
+                              for p in (colab, blob)))
             if not derived or path.endswith(".py"):
                 problems.append(f"{path}: {url!r} is not derived from _config.yml's repository.url")
     return problems
 
 
-def tracked_text_files() -> dict[str, str]:
+def tracked_paths() -> set[str]:
     import subprocess
 
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                          cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+def tracked_text_files() -> dict[str, str]:
     files = {}
-    for path in out.split():
+    for path in sorted(tracked_paths()):
         full = REPO / path
         if full.is_file() and full.suffix in TEXT_SUFFIXES and not path.startswith("tests/"):
             files[path] = full.read_text(encoding="utf-8", errors="replace")
@@ -103,7 +111,8 @@ def test_the_site_footer_names_the_package_version():
 def test_every_link_to_the_repository_or_site_is_derived():
     files = tracked_text_files()
     assert "_config.yml" in files and any(p.endswith(".ipynb") for p in files)
-    assert not url_problems(files, *read_config())
+    # a page may link a test file (the equations appendix does), though tests are not scanned
+    assert not url_problems(files, *read_config(), existing=tracked_paths())
 
 
 # ---------------------------------------------------------------- the checks catch planted violations
@@ -145,9 +154,14 @@ def test_url_check_catches_other_spellings():
         ("book/01.ipynb", project.colab_url("exercises/missing.ipynb", url, branch)),
         ("book/01.ipynb", project.colab_url("exercises/ch01.ipynb", url, "dev")),
         ("book/01.ipynb", project.blob_url("solutions/ch01.ipynb", url, branch)),  # no such file
+        ("book/01.ipynb", project.blob_url("tests/core/test_gone.py", url, branch)),
         ("_config.yml", "url: https://github.com/someone/book/"),
     ]:
         assert url_problems({**ok, path: ok.get(path, "") + "\n" + planted}, url, branch), planted
+    # a link to a file that exists but is not scanned (a test) is derived
+    test_link = {"book/equations.md": project.blob_url("tests/core/test_a.py", url, branch)}
+    assert not url_problems({**ok, **test_link}, url, branch,
+                            existing={*ok, *test_link, "tests/core/test_a.py"})
 
 
 # ---------------------------------------------------------------- the setup cell is folded on the site

@@ -120,6 +120,7 @@ def test_random_rotate_angles_bounded():
     assert max(abs(a) for a in best) <= 30.5 and np.std(best) > 5  # drawn per image, bounded
 
 
+@pytest.mark.checks("eq-crop-translation", kind="reference value", tol="exact")
 def test_translate_integer_exact():
     x = asym(n=1, h=4, w=5)
     t = A.translate(x, 2, -1, fill=-9)
@@ -144,6 +145,7 @@ def test_random_translate_within_range():
     assert set(pos[:, 0]) == set(range(-2, 3)) and set(pos[:, 1]) == set(range(-2, 3))
 
 
+@pytest.mark.checks("eq-noise", kind="property", tol="std within 2 %")
 def test_gaussian_noise_statistics_and_clip():
     rng = np.random.default_rng(0)
     x = np.full((100, 20, 20), 0.5, np.float32)
@@ -165,6 +167,7 @@ def keras():
     return pytest.importorskip("keras")
 
 
+@pytest.mark.checks("eq-flips", kind="TensorFlow", tol="exact")
 @pytest.mark.tf
 def test_flip_matches_tf_and_keras_random_flip(keras):
     import tensorflow as tf
@@ -177,6 +180,7 @@ def test_flip_matches_tf_and_keras_random_flip(keras):
         assert np.array_equal(out[i], x[i]) or np.array_equal(out[i], A.hflip(x[i:i + 1])[0])
 
 
+@pytest.mark.checks("eq-rotation", kind="TensorFlow", tol="atol 1e-5 (float32)")
 @pytest.mark.tf
 @pytest.mark.parametrize("angle", [30.0, -20.0, 90.0, 135.0])
 def test_rotate_matches_keras_random_rotation(keras, angle):
@@ -198,6 +202,7 @@ def test_translate_matches_keras_random_translation(keras, dx, dy):
                                atol=TOL)
 
 
+@pytest.mark.checks("eq-crop-translation", kind="TensorFlow", tol="exact")
 @pytest.mark.tf
 @pytest.mark.parametrize("top,left", [(0, 0), (4, 1), (2, 2)])
 def test_crop_matches_keras_zero_padding_then_cropping(keras, top, left):
