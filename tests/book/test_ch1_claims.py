@@ -33,7 +33,7 @@ def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
     return res.status == 0  # 0: a feasible point found; 2: infeasible
 
 
-@pytest.mark.checks("eq-xor-identity", kind="closed form", tol="atol 0")
+@pytest.mark.checks("eq-xor-identity", kind="property", tol="atol 0")
 def test_no_threshold_unit_computes_xor_but_any_three_points_are_separable():
     assert not linearly_separable(X_BOOL, XOR)
     for drop in range(4):  # "at most three of the four, and three is reached"
