@@ -37,6 +37,7 @@ def test_adam_first_step_is_lr_times_sign(epsilon_hat):
     assert w == pytest.approx(1 + 0.1, rel=1e-6)
 
 
+@pytest.mark.checks("eq-adam-keras", "eq-adam-update", kind="closed form", tol="rtol 1e-12")
 def test_adam_forms_differ_only_by_rescaled_epsilon():
     """Algorithm 1 with eps == the epsilon-hat form with eps_t = eps * sqrt(1 - b2^t) (float64)."""
     rng = np.random.default_rng(0)
@@ -113,6 +114,7 @@ def test_sgd_on_dense_mse_reaches_least_squares_solution():
     assert np.allclose(model.params()["0.b"], coef[3], atol=1e-6)
 
 
+@pytest.mark.checks("eq-lr-schedules", kind="reference value", tol="rtol 1e-6")
 def test_schedule_hand_values():
     s = schedules.step_decay(0.1, drop=0.5, every=10)
     assert [s(t) for t in (0, 9, 10, 25)] == pytest.approx([0.1, 0.1, 0.05, 0.025])
@@ -127,6 +129,8 @@ def test_schedule_hand_values():
     assert "cosine" in repr(c)
 
 
+@pytest.mark.checks("eq-l1-penalty", "eq-l2-penalty", kind="finite differences",
+                    tol="rtol 1e-7")
 def test_regularizer_hand_values_and_gradients():
     W = np.array([[1.0, -2.0], [0.0, 3.0]])
     assert regularizers.l1(W, 0.1)[0] == pytest.approx(0.6)

@@ -54,6 +54,7 @@ def test_loss_matches_keras(tfc, name, scale):
     assert result.passed, str(result)
 
 
+@pytest.mark.checks("eq-l1-penalty", "eq-l2-penalty", kind="TensorFlow", tol="atol 1e-5")
 @pytest.mark.parametrize("kind", ["l1", "l2"])
 def test_regularizer_matches_keras(tfc, kind):
     W = np.random.default_rng(2).standard_normal((5, 4))
@@ -72,7 +73,15 @@ EXACT_FORMS = {
 }
 
 
-@pytest.mark.parametrize("key", EXACT_FORMS)
+# the equation of chapter 5 that each exact form implements
+EQUATION = {"sgd": "eq-sgd-update", "momentum": "eq-momentum", "nesterov": "eq-nesterov",
+            "rmsprop": "eq-rmsprop", "adam-epsilon-hat": "eq-adam-keras",
+            "adamw-epsilon-hat": "eq-adamw"}
+
+
+@pytest.mark.parametrize("key", [
+    pytest.param(key, marks=pytest.mark.checks(EQUATION[key], kind="TensorFlow", tol="atol 1e-5"))
+    for key in EXACT_FORMS])
 def test_optimizer_matches_keras_over_100_steps(tfc, key):
     result = tfc.compare_optimizer(EXACT_FORMS[key], rng=np.random.default_rng(0), steps=100)
     print(result)
@@ -90,6 +99,8 @@ def test_keras_kwargs_path_and_hyperparameters_matter(tfc):
     assert same.passed and not other.passed
 
 
+@pytest.mark.checks("eq-adam-m", "eq-adam-v", "eq-adam-bias", "eq-adam-update",
+                    kind="TensorFlow", tol="atol 1e-5")
 def test_kingma_ba_form_vs_keras(tfc):
     """Algorithm 1 of Kingma & Ba vs Keras's epsilon-hat Adam: same update, different epsilon.
 
