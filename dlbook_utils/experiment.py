@@ -41,6 +41,7 @@ and returns a :class:`Run` with per-epoch validation curves and a predictor. Exa
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,10 +50,15 @@ from tqdm.auto import tqdm
 from .intervals import Interval, is_higher_better, t_interval
 from .splits import FinalTestReport, SealedTestSetError, Splits, final_test, output_accuracy
 
-__all__ = ["MIN_SEEDS", "SealedTestSetError", "Splits", "Run", "SeedResults",
-           "FinalTestReport", "run_seeds", "select", "final_test", "output_accuracy"]
+__all__ = ["MIN_SEEDS", "GridEdgeWarning", "SealedTestSetError", "Splits", "Run",
+           "SeedResults", "FinalTestReport", "run_seeds", "select", "final_test",
+           "output_accuracy"]
 
 MIN_SEEDS = 5  # one seed is an anecdote; 5 give a usable t interval (t_{0.975,4} = 2.78)
+
+
+class GridEdgeWarning(UserWarning):
+    """The best value of a grid is its smallest or largest: the optimum may lie beyond it."""
 
 
 @dataclass
@@ -192,7 +198,7 @@ def run_seeds(train_fn, config, splits: Splits, *, seeds=range(MIN_SEEDS),
 
 
 def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
-           metric: str = "val_acc", progress: bool = True):
+           metric: str = "val_acc", progress: bool = True, reuse=()):
     """Run every candidate config over the seeds; return ``(best, all_results)``.
 
     ``best`` has the best mean validation ``metric``. The others are recorded in ``splits`` as
@@ -201,6 +207,11 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     The losers keep their curves but drop their predictors (models), which nothing may test.
     The winner's validation score is optimistic (it is the best of several noisy means):
     claims about it rest on its :func:`final_test` report.
+
+    When the configs vary one number over at least three values and the best is the smallest
+    or largest, a :class:`GridEdgeWarning` says so: the optimum may lie beyond the grid, and
+    that is visible on validation. Extend the grid and select again *before* ``final_test``;
+    ``reuse=`` earlier results (same splits, seeds and metric) so that they are not retrained.
     """
     configs = list(configs)
     if not configs:
@@ -212,20 +223,52 @@ def select(train_fn, configs, splits: Splits, *, seeds=range(MIN_SEEDS),
     if seen_on_test:
         raise SealedTestSetError(f"{seen_on_test} already evaluated on test: selecting among "
                                  "them would choose on test. Select first, then final_test.")
+    seeds = _check_seeds(seeds)
+    known = {r.label: r for r in reuse
+             if r.splits is splits and r.seeds == seeds and r.metric == metric}
+
+    def scored(config, label):
+        return known.get(label) or run_seeds(train_fn, config, splits, seeds=seeds,
+                                             metric=metric, progress=progress)
+
     outer, splits._busy = splits._busy, "selecting a configuration"
     try:
-        results = [run_seeds(train_fn, c, splits, seeds=seeds, metric=metric, progress=progress)
-                   for c in tqdm(configs, desc="configs", leave=False, disable=not progress)]
+        results = [scored(c, label) for c, label in
+                   tqdm(list(zip(configs, labels, strict=True)), desc="configs", leave=False,
+                        disable=not progress)]
+        means = np.array([r.scores.mean() for r in results])
+        i_best = int(np.argmax(means) if is_higher_better(metric) else np.argmin(means))
+        if any(run.predictor is None for run in results[i_best].runs):
+            # an earlier loser, reused, won: its models were freed, so train it again
+            results[i_best] = run_seeds(train_fn, configs[i_best], splits, seeds=seeds,
+                                        metric=metric, progress=progress)
     finally:
         splits._busy = outer
-    means = np.array([r.scores.mean() for r in results])
-    best = results[int(np.argmax(means) if is_higher_better(metric) else np.argmin(means))]
+    best = results[i_best]
     splits.lost_selection.pop(best.label, None)  # it may have lost an earlier selection
     for r in results:
         if r is not best:
             splits.lost_selection[r.label] = best.label
             for run in r.runs:  # never tested: free the models, keep the curves
                 run.predictor = None
+    edge = _grid_edge(configs, configs[i_best])
+    if edge:
+        warnings.warn(edge, GridEdgeWarning, stacklevel=2)
     return best, results
 
 
+def _grid_edge(configs, best) -> str | None:
+    """A message when the configs vary one number (>= 3 values) and ``best`` sits at an end."""
+    if not all(isinstance(c, dict) for c in configs):
+        return None
+    keys = {k for c in configs for k in c}
+    varying = [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+    values = [c.get(varying[0]) for c in configs] if len(varying) == 1 else []
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if not numeric or len(set(values)) < 3 or best.get(varying[0]) not in (min(values),
+                                                                           max(values)):
+        return None
+    side = "largest" if best[varying[0]] == max(values) else "smallest"
+    return (f"the best {varying[0]}={best[varying[0]]!r} is the {side} value of the grid "
+            f"{sorted(set(values))}: the optimum may lie beyond it. Extend the grid and "
+            f"select again on validation (reuse= the results so far) before final_test.")

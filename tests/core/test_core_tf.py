@@ -80,7 +80,7 @@ EXACT_FORMS = {
 
 
 @pytest.mark.checks("eq-sgd-update", "eq-momentum", "eq-nesterov", "eq-rmsprop", "eq-adam-keras",
-                     kind="TensorFlow", tol="rel 1e-6 over 100 steps")
+                     "eq-adamw", kind="TensorFlow", tol="rel 1e-6 over 100 steps")
 @pytest.mark.parametrize("key", EXACT_FORMS)
 def test_optimizer_matches_keras_over_100_steps(tfc, key):
     result = tfc.compare_optimizer(EXACT_FORMS[key], rng=np.random.default_rng(0), steps=100)

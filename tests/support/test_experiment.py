@@ -7,6 +7,7 @@ module's own usage example train real MLPs on the 8x8 digits (a few seconds).
 import re
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -205,15 +206,70 @@ def test_final_test_inside_selection_or_training_is_refused(toy_splits):
 
 def test_select_keeps_the_best_validation_mean_and_seals_the_losers(toy_splits):
     configs = [{"level": 0.7}, {"level": 0.95}, {"level": 0.8}]
-    best, results = select(fake_train_fn, configs, toy_splits, progress=False)
+    with pytest.warns(experiment.GridEdgeWarning):  # 0.95 is the grid's largest value
+        best, results = select(fake_train_fn, configs, toy_splits, progress=False)
     assert best.config == {"level": 0.95} and [r.config for r in results] == configs
     with pytest.raises(SealedTestSetError, match="lost the validation selection to 'level=0.95'"):
         final_test(results[0])
     assert all(run.predictor is None for r in (results[0], results[2]) for run in r.runs)
     assert final_test(best).label == "level=0.95"
-    best_loss, _ = select(fake_train_fn, configs, Splits.from_arrays(
-        *_toy_xy(), val_size=0.25, test_size=0.25), metric="val_loss", progress=False)
+    with pytest.warns(experiment.GridEdgeWarning):
+        best_loss, _ = select(fake_train_fn, configs, Splits.from_arrays(
+            *_toy_xy(), val_size=0.25, test_size=0.25), metric="val_loss", progress=False)
     assert best_loss.config == {"level": 0.95}  # lower loss is better
+
+
+def level_train_fn(config, seed, splits):
+    """Validation accuracy peaks at level 0.5: a grid that stops short of it has its best at
+    an edge."""
+    return fake_train_fn({"level": 1 - abs(config["level"] - 0.5)}, seed, splits)
+
+
+@pytest.mark.parametrize("levels, side", [((0.1, 0.2, 0.3), "largest"),
+                                          ((0.7, 0.8, 0.9), "smallest")])
+def test_a_best_value_at_the_grid_edge_is_flagged(toy_splits, levels, side):
+    configs = [{"level": v, "width": 8} for v in levels]
+    with pytest.warns(experiment.GridEdgeWarning, match=f"is the {side} value of the grid"):
+        select(level_train_fn, configs, toy_splits, progress=False)
+
+
+@pytest.mark.parametrize("configs", [
+    [{"level": v} for v in (0.3, 0.5, 0.7)],                   # best inside the grid
+    [{"level": v} for v in (0.2, 0.3)],                        # two values: always an edge
+    [{"level": 0.3, "w": 1}, {"level": 0.4, "w": 2}, {"level": 0.45, "w": 3}],  # two knobs
+    [{"level": 0.3, "act": a} for a in ("relu", "tanh", "gelu")],  # not a number
+])
+def test_no_grid_edge_warning_when_there_is_no_edge(toy_splits, configs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", experiment.GridEdgeWarning)
+        select(level_train_fn, configs, toy_splits, progress=False)
+
+
+def test_extending_a_grid_reuses_earlier_results_and_retrains_a_reused_winner(toy_splits):
+    calls = []
+
+    def counting_train_fn(config, seed, splits):
+        calls.append(config["level"])
+        return level_train_fn(config, seed, splits)
+
+    with pytest.warns(experiment.GridEdgeWarning):
+        first, tried = select(counting_train_fn, [{"level": v} for v in (0.1, 0.2, 0.3)],
+                              toy_splits, progress=False)
+    assert first.config == {"level": 0.3} and len(calls) == 15
+    calls.clear()
+    best, again = select(counting_train_fn, [{"level": v} for v in (0.2, 0.3, 0.5, 0.9)],
+                         toy_splits, reuse=tried, progress=False)
+    assert best.config == {"level": 0.5} and calls == [0.5] * 5 + [0.9] * 5  # 0.2, 0.3 reused
+    assert again[1] is first and all(run.predictor is None for run in first.runs)
+    with pytest.raises(SealedTestSetError, match="lost the validation selection"):
+        final_test(first)
+    calls.clear()
+    # 0.2 lost twice and has no models left; if it now wins it is trained again, not tested
+    with pytest.warns(experiment.GridEdgeWarning):
+        best, _ = select(counting_train_fn, [{"level": v} for v in (0.2, 0.1, 0.05)],
+                         toy_splits, reuse=tried, progress=False)
+    assert best.config == {"level": 0.2} and calls == [0.05] * 5 + [0.2] * 5
+    assert final_test(best).label == "level=0.2"
 
 
 def test_selecting_among_configurations_already_tested_is_caught(toy_splits):

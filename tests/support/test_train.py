@@ -107,6 +107,8 @@ def test_seeded_runs_repeat_and_classification_learns():
     assert h1["loss"][-1] < h1["loss"][0]
 
 
+@pytest.mark.checks("eq-regularized-loss", "eq-weight-decay-sgd", kind="closed form",
+                    tol="rtol 1e-6")
 def test_l2_regularizer_gradient_added_to_weights_only():
     rng = np.random.default_rng(3)
     X, y = blobs(rng, n=30)
@@ -124,6 +126,7 @@ def test_l2_regularizer_gradient_added_to_weights_only():
         np.testing.assert_allclose(v, expected, rtol=1e-6)
 
 
+@pytest.mark.checks("eq-regularized-loss", kind="closed form", tol="rtol 1e-5")
 def test_weight_penalty_object_and_reported_loss_include_penalty():
     rng = np.random.default_rng(4)
     X, y = blobs(rng, n=30)
