@@ -192,14 +192,21 @@ def random_translate(x, max_shift: int, *, rng: np.random.Generator,
 
 
 # ----------------------------------------------------------------------------- noise
-def gaussian_noise(x, sigma: float, *, rng: np.random.Generator, clip=None) -> np.ndarray:
-    """Add i.i.d. ``N(0, sigma^2)`` noise to every pixel; optionally clip to ``(lo, hi)``."""
+def gaussian_noise(x, sigma: float, *, rng: np.random.Generator,
+                   clip=(0.0, 1.0)) -> np.ndarray:
+    """The chapter's eq-noise: ``clip(x + sigma * eps, lo, hi)``, eps ~ N(0, 1) i.i.d. per pixel.
+
+    By default pixels stay in ``[0, 1]``, the range of the book's float images; pass
+    ``clip=(0, 255)`` for another range, or ``clip=None`` for data with no range to keep.
+    """
     x = _batch(x, need_float=True)
     _check_rng(rng)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
-    out = x + rng.normal(0.0, sigma, size=x.shape).astype(x.dtype)
+    if not sigma >= 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
+    out = x + sigma * rng.standard_normal(x.shape).astype(x.dtype)
     if clip is not None:
         lo, hi = clip
-        np.clip(out, lo, hi, out=out)
+        if not lo < hi:
+            raise ValueError(f"clip must be (lo, hi) with lo < hi, got {clip!r}")
+        np.clip(out, lo, hi, out=out)  # the noisy image is clipped, not the noise
     return out

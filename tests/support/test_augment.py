@@ -149,13 +149,50 @@ def test_random_translate_within_range():
 def test_gaussian_noise_statistics_and_clip():
     rng = np.random.default_rng(0)
     x = np.full((100, 20, 20), 0.5, np.float32)
-    out = A.gaussian_noise(x, 0.1, rng=rng)
+    out = A.gaussian_noise(x, 0.1, rng=rng, clip=None)
     assert out.dtype == np.float32
     assert abs((out - x).mean()) < 0.002 and (out - x).std() == pytest.approx(0.1, rel=0.02)
-    c = A.gaussian_noise(x, 1.0, rng=rng, clip=(0, 1))
+    c = A.gaussian_noise(x, 1.0, rng=rng)  # default: pixels stay in [0, 1]
     assert c.min() == 0.0 and c.max() == 1.0
     with pytest.raises(ValueError, match="sigma"):
         A.gaussian_noise(x, -1, rng=rng)
+    with pytest.raises(ValueError, match="lo < hi"):
+        A.gaussian_noise(x, 0.1, rng=rng, clip=(1, 0))
+
+
+def noise_equation_error(noise_fn, clip=(0.0, 1.0)) -> float:
+    """Max |noise_fn - eq-noise| where eq-noise is clip(x + sigma * eps, lo, hi), computed
+    independently from the same random draws (same seed). 0 for a correct implementation."""
+    x = np.random.default_rng(5).random((20, 6, 6, 3)).astype(np.float32)  # pixels in [0, 1)
+    sigma = 0.4  # large enough that many pixels leave [0, 1]
+    eps = np.random.default_rng(9).standard_normal(x.shape).astype(np.float32)
+    expected = x + sigma * eps
+    if clip is not None:
+        expected = np.minimum(np.maximum(expected, clip[0]), clip[1])
+    kwargs = {} if clip == (0.0, 1.0) else {"clip": clip}
+    got = noise_fn(x, sigma, rng=np.random.default_rng(9), **kwargs)
+    return float(np.max(np.abs(got - expected)))
+
+
+@pytest.mark.checks("eq-noise", kind="closed form", tol="atol 1e-6")
+def test_gaussian_noise_is_the_clipped_equation():
+    assert noise_equation_error(A.gaussian_noise) < 1e-6
+    assert noise_equation_error(A.gaussian_noise, clip=None) < 1e-6
+    assert noise_equation_error(A.gaussian_noise, clip=(0.2, 0.7)) < 1e-6
+
+
+def test_noise_check_catches_planted_bugs():
+    def unclipped(x, sigma, *, rng, clip=(0.0, 1.0)):  # the old default: clip only on request
+        return x + sigma * rng.standard_normal(x.shape).astype(x.dtype)
+
+    def noise_clipped(x, sigma, *, rng, clip=(0.0, 1.0)):  # clips the noise, not the image
+        return x + np.clip(sigma * rng.standard_normal(x.shape).astype(x.dtype), *clip)
+
+    def variance_as_scale(x, sigma, *, rng, clip=(0.0, 1.0)):  # sigma**2 where sigma belongs
+        return np.clip(x + sigma**2 * rng.standard_normal(x.shape).astype(x.dtype), *clip)
+
+    for bug in (unclipped, noise_clipped, variance_as_scale):
+        assert noise_equation_error(bug) > 0.05, bug.__name__
 
 
 # ----------------------------------------------------------------------------- Keras parity
