@@ -53,7 +53,8 @@ NO_SANDBOX_WARNING = ("WARNING: graded WITHOUT the sandbox (--no-sandbox): submi
                       "leave processes running, use the network and read other files")
 # Modules of the package that hold reference implementations of the exercises (every module
 # but the grader, data loading and plotting; a test keeps this list complete).
-REFERENCE_MODULES = ("_validate", "_worker", "activations", "attacks", "augment", "autodiff",
+REFERENCE_MODULES = ("_validate", "_worker", "activations", "attacks", "augment", "augment1d",
+                     "autodiff",
                      "autodiff_nn", "batchnorm", "cluster", "cnn", "conv", "data_parallel",
                      "distributed", "experiment", "fast", "gradcheck", "intervals", "layer_base",
                      "layers", "losses", "mixed_precision", "optim", "parallel_checks",
