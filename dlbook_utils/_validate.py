@@ -178,3 +178,17 @@ def float_dtype(dtype, where) -> np.dtype:
     if dtype.kind != "f":
         raise ValueError(f"{where} expected a floating-point dtype, got {dtype}")
     return dtype
+
+
+def check_delta(layer, delta, out_shape):
+    """Forward has run, and delta is a float array shaped ``out_shape``."""
+    if out_shape is None:
+        raise RuntimeError(f"{layer!r}.backward called before forward")
+    if not (isinstance(delta, np.ndarray) and delta.dtype.kind == "f"):
+        delta = float_array(delta, f"{layer!r}.backward", "delta",
+                            finite=False)  # else a clear error
+    if delta.shape != out_shape:
+        raise ValueError(f"{layer!r}.backward expected delta of shape "
+                         f"{out_shape} (the forward output), "
+                         f"got {delta.shape}")
+    return delta

@@ -50,7 +50,7 @@ NO_SANDBOX_WARNING = ("WARNING: graded WITHOUT the sandbox (--no-sandbox): submi
 # but the grader, data loading and plotting; a test keeps this list complete).
 REFERENCE_MODULES = ("_validate", "_worker", "activations", "augment", "autodiff", "autodiff_nn",
                      "batchnorm", "cluster", "cnn", "conv", "data_parallel", "distributed",
-                     "experiment", "fast", "gradcheck", "intervals", "layer_base", "layers",
+                     "experiment", "fast", "gradcheck", "intervals", "layers",
                      "losses", "mixed_precision", "optim", "parallel_checks", "regularizers",
                      "schedules", "seed_examples", "splits", "tfcompare", "tfcompare_layers",
                      "train")
