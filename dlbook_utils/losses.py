@@ -62,8 +62,8 @@ def softmax_cross_entropy(logits, labels):
     shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(n)
-    loss = -float(logp[rows, labels].mean())
-    p = np.exp(logp)  # softmax(z), from the stable log-probabilities
-    onehot = np.zeros_like(p)
-    onehot[rows, labels] = 1
-    return loss, (p - onehot) / n
+    loss = -float(logp[rows, labels].sum() / n)
+    delta = np.exp(logp)  # softmax(z)
+    delta[rows, labels] -= 1  # minus the one-hot labels
+    delta /= n  # the mean's 1/n
+    return loss, delta
