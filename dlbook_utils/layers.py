@@ -20,7 +20,7 @@ class Layer:
     ``grads`` (shaped like ``params``) and returns dL/dx. ``buffers``:
     state no optimizer updates (BatchNorm's moving statistics).
     Checks: a layer checks the type and shape of its x and delta; NaN
-    passes (NaN in, NaN out) to fit (X), the loss or the optimizer (grads).
+    passes (NaN in, NaN out) to fit (X), the loss, the optimizer (grads).
     """
 
     def __init__(self):
@@ -103,8 +103,8 @@ class Dense(Layer):
 
 
 class ReLU(Layer):
-    """y = relu(x) = max(x, 0), Eq. (eq-relu). Shapes: (...) -> (...).
-    backward: delta * relu_grad(x), Eq. (eq-relu-grad)."""
+    """y = max(x, 0), Eq. (eq-relu); dx = delta * relu_grad(x), Eq.
+    (eq-relu-grad), which refuses a NaN x (slope 0 would hide it). (...)"""
 
     def forward(self, x):
         self.x = float_array(x, self, "x", finite=False)
