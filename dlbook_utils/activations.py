@@ -1,6 +1,7 @@
-"""Activations and their derivatives d/dz (``*_grad``), stable at extreme
-inputs: z (...) -> (...), z's dtype. z must be a float array; a NaN passes
-(NaN out) except in softmax, log_softmax and relu_grad, which refuse it.
+"""Activations and their derivatives d/dz (``*_grad``; a layer multiplies
+them by delta, Eq. (eq-activation-backward)), stable at extreme inputs:
+z (...) -> (...), z's dtype. z must be a float array; a NaN passes (NaN
+out) except in softmax, log_softmax and relu_grad, which refuse it.
 """
 
 from __future__ import annotations

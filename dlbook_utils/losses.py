@@ -14,11 +14,9 @@ __all__ = ["mse", "binary_cross_entropy", "softmax_cross_entropy"]
 
 
 def mse(y_pred, y):
-    """Mean squared error over all N = y_pred.size entries, Eq. (eq-mse):
-    loss = (1/N) sum (y_pred - y)^2;  delta = 2 (y_pred - y) / N.
-    Shapes: y_pred (n, d) or (n,), y the same ((n,) against (n, 1) would
-    broadcast to (n, n): refused) -> loss: float, delta: like y_pred.
-    """
+    """Mean squared error over the N = y_pred.size entries, Eq. (eq-mse):
+    loss = (1/N) sum (y_pred - y)^2, delta = 2 (y_pred - y) / N. Shapes:
+    y_pred and y (n, d) or (n,), equal ((n,) vs (n, 1) is refused)."""
     y_pred = float_array(y_pred, "mse", "y_pred")
     y = target_array(y, y_pred, "mse", "y")
     if y_pred.size == 0:

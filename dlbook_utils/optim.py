@@ -101,13 +101,13 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015, Algorithm 1); Eqs. in 05_optimizers:
+    """Adam (Kingma & Ba, 2015, Algorithm 1), Eqs. in 05_optimizers:
     m <- beta1 m + (1 - beta1) g,  v <- beta2 v + (1 - beta2) g^2,
-    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t),
-    w <- w - lr m_hat / (sqrt(v_hat) + eps); t = 1 at the first step.
-    ``epsilon_hat=True``, Keras's form, Eq. (eq-adam-keras): w <- w -
-    alpha_t m / (sqrt(v) + eps), alpha_t = lr sqrt(1 - beta2^t) /
-    (1 - beta1^t); it differs only where sqrt(v_hat) is near eps.
+    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t),  t from 1,
+    w <- w - lr m_hat / (sqrt(v_hat) + eps): (eq-adam-m), (eq-adam-v),
+    (eq-adam-bias), (eq-adam-update). ``epsilon_hat=True``: Keras's form,
+    Eq. (eq-adam-keras): w <- w - alpha_t m / (sqrt(v) + eps), alpha_t =
+    lr sqrt(1 - beta2^t) / (1 - beta1^t); differs where sqrt(v_hat) ~ eps.
     State "m", "v" like w.
     """
 
