@@ -233,7 +233,8 @@ def _keyed(layers, attr: str) -> dict:  # {"<index>.<name>": array}
     for i, layer in enumerate(layers):
         arrays = getattr(layer, attr)  # a nested Sequential's is a method
         arrays = arrays() if callable(arrays) else arrays
-        out.update({f"{i}.{key}": value for key, value in arrays.items()})
+        for key, value in arrays.items():
+            out[f"{i}.{key}"] = value
     return out
 
 
