@@ -19,8 +19,8 @@ class Layer:
     ``backward(delta)``, delta = dL/d(output), puts dL/d(param) in
     ``grads`` (shaped like ``params``) and returns dL/dx. ``buffers``:
     state no optimizer updates (BatchNorm's moving statistics).
-    Checks: a layer checks the type and shape of its x and delta; NaN
-    passes (NaN in, NaN out) to fit (X), the loss, the optimizer (grads).
+    Checks: a layer checks the type and shape of x and delta; a NaN passes
+    on, refused where data enters: fit (X), the loss, the optimizer.
     """
 
     def __init__(self):
