@@ -28,6 +28,9 @@ def float_array(x, where, name: str = "x", *, ndim: int | None = None,
     silently truncate gradients written back into it), for the wrong number of dimensions, and,
     when ``finite`` is true, for NaN or infinity.
     """
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and ndim is None:
+        if not finite or np.isfinite(x).all():  # the common case, checked first
+            return x
     if isinstance(x, (list, tuple, float, int)) and not isinstance(x, bool):
         x = np.asarray(x, dtype=np.float64)
     if not isinstance(x, np.ndarray):
@@ -141,11 +144,16 @@ def checked_grads(params, grads, where: str) -> dict:
             got = type(w).__name__ + (f" {w.dtype}" if isinstance(w, np.ndarray) else "")
             raise ValueError(f"{where} expected params[{key!r}] to be a float ndarray "
                              f"(updated in place), got {got}")
-        g = float_array(grads[key], where, f"grads[{key!r}]", finite=False)
+        g = grads[key]
+        if not (isinstance(g, np.ndarray) and g.dtype == w.dtype):  # else convert, or explain
+            g = float_array(g, where, f"grads[{key!r}]", finite=False)
+            # Cast first: a float64 gradient too large for float32 parameters becomes inf.
+            g = g.astype(w.dtype, copy=False)
         if g.shape != w.shape:
             raise ValueError(f"{where} expected grads[{key!r}] of shape {w.shape}, got {g.shape}")
-        # Cast first: a float64 gradient too large for float32 parameters is caught as inf.
-        checked[key] = float_array(g.astype(w.dtype, copy=False), where, f"grads[{key!r}]")
+        if not np.isfinite(g).all():
+            float_array(g, where, f"grads[{key!r}]")  # raises, counting the NaN/inf values
+        checked[key] = g
     return checked
 
 
@@ -178,3 +186,17 @@ def float_dtype(dtype, where) -> np.dtype:
     if dtype.kind != "f":
         raise ValueError(f"{where} expected a floating-point dtype, got {dtype}")
     return dtype
+
+
+def check_delta(layer, delta, out_shape):
+    """Forward has run, and delta is a float array shaped ``out_shape``."""
+    if out_shape is None:
+        raise RuntimeError(f"{layer!r}.backward called before forward")
+    if not (isinstance(delta, np.ndarray) and delta.dtype.kind == "f"):
+        delta = float_array(delta, f"{layer!r}.backward", "delta",
+                            finite=False)  # else a clear error
+    if delta.shape != out_shape:
+        raise ValueError(f"{layer!r}.backward expected delta of shape "
+                         f"{out_shape} (the forward output), "
+                         f"got {delta.shape}")
+    return delta

@@ -1,10 +1,7 @@
-"""Activation functions and their derivatives, stable at extreme inputs.
-
-Each maps an array z of any shape to an array of the same shape and dtype (float32 in, float32
-out) and first checks that z is a float array (a NaN in z gives NaN out, as in NumPy; softmax,
-log_softmax and relu_grad, which would hide it, refuse it). A ``*_grad`` function is the
-derivative with respect to z, which a layer multiplies by the upstream gradient:
-dz = delta * act_grad(z), Eq. (eq-activation-backward) in 04_backprop.
+"""Activations and their derivatives d/dz (``*_grad``; a layer multiplies
+them by delta, Eq. (eq-activation-backward)), stable at extreme inputs:
+z (...) -> (...), z's dtype. z must be a float array; a NaN passes (NaN
+out) except in softmax, log_softmax and relu_grad, which refuse it.
 """
 
 from __future__ import annotations
@@ -18,68 +15,55 @@ __all__ = ["sigmoid", "tanh", "relu", "softmax", "log_softmax",
 
 
 def sigmoid(z):
-    """1 / (1 + exp(-z)), Eq. (eq-sigmoid) in 02_core_concepts. Shapes: z (...) -> (...).
-
-    Stable: exp only ever sees -|z| <= 0, so it cannot overflow; for z < 0 we use the
-    equivalent form exp(z) / (1 + exp(z)).
-    """
+    """1 / (1 + exp(-z)), Eq. (eq-sigmoid). Shapes: z (...) -> (...).
+    For z < 0 the equal form exp(z) / (1 + exp(z)): exp never overflows."""
     z = float_array(z, "sigmoid", "z", finite=False)
     e = np.exp(-np.abs(z))  # in (0, 1]: no overflow for any finite z
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def sigmoid_grad(z):
-    """s (1 - s) with s = sigmoid(z), Eq. (eq-sigmoid-grad). Shapes: z (...) -> (...)."""
+    """s (1 - s), s = sigmoid(z), Eq. (eq-sigmoid-grad). (...) -> (...)."""
     s = sigmoid(z)
     return s * (1 - s)
 
 
 def tanh(z):
-    """Hyperbolic tangent, Eq. (eq-tanh) in 02_core_concepts. Shapes: z (...) -> (...)."""
+    """Hyperbolic tangent, Eq. (eq-tanh). Shapes: z (...) -> (...)."""
     return np.tanh(float_array(z, "tanh", "z", finite=False))
 
 
 def tanh_grad(z):
-    """1 - tanh(z)^2, Eq. (eq-tanh-grad). Shapes: z (...) -> (...).
-
-    (Writing it as 1 - a with a = tanh(z) is a classic bug that the gradient check catches.)
-    """
+    """1 - tanh(z)^2, Eq. (eq-tanh-grad); 1 - tanh(z) is a classic bug."""
     a = tanh(z)
     return 1 - a * a
 
 
 def relu(z):
-    """max(z, 0), Eq. (eq-relu) in 02_core_concepts. Shapes: z (...) -> (...)."""
+    """max(z, 0), Eq. (eq-relu). Shapes: z (...) -> (...)."""
     return np.maximum(float_array(z, "relu", "z", finite=False), 0)
 
 
 def relu_grad(z):
-    """1 where z > 0, else 0 (0 at the kink, like TensorFlow), Eq. (eq-relu-grad).
-
-    Shapes: z (...) -> (...), same dtype as z.
-    """
-    z = float_array(z, "relu_grad", "z")  # finite: z > 0 would turn a NaN into a quiet 0
+    """1 where z > 0, else 0 (0 at the kink, like TensorFlow),
+    Eq. (eq-relu-grad). Shapes: z (...) -> (...), z's dtype."""
+    z = float_array(z, "relu_grad", "z")  # finite: NaN > 0 is a quiet 0
     return (z > 0).astype(z.dtype)
 
 
 def log_softmax(z, axis: int = -1):
-    """log softmax(z)_k = (z_k - m) - log sum_j exp(z_j - m), m = max_j z_j (log-sum-exp).
-
-    Eq. (eq-log-softmax) in 02_core_concepts. Shapes: z (n, k) -> (n, k) (any rank >= 1,
-    normalised along ``axis``). Never takes log(0): the sum contains exp(0) = 1.
-    """
+    """(z_k - m) - log sum_j exp(z_j - m), m = max_j z_j (log-sum-exp),
+    Eq. (eq-log-softmax). Shapes: z (n, k) -> (n, k), or any rank >= 1
+    along ``axis``. Never log(0): the sum contains exp(0) = 1."""
     z = logits_array(z, axis, "log_softmax")
-    shifted = z - z.max(axis=axis, keepdims=True)  # every exponent <= 0: nothing overflows
+    shifted = z - z.max(axis=axis, keepdims=True)  # exponents <= 0
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax(z, axis: int = -1):
-    """exp(z_k - m) / sum_j exp(z_j - m), m = max_j z_j, Eq. (eq-softmax) in 02_core_concepts.
-
-    Shapes: z (n, k) -> (n, k) (any rank >= 1, normalised along ``axis``). Subtracting the
-    max changes nothing mathematically and keeps every exponent <= 0, so nothing overflows.
-    """
+    """exp(z_k - m) / sum_j exp(z_j - m), m = max_j z_j, Eq. (eq-softmax).
+    Shapes: z (n, k) -> (n, k), or any rank >= 1 along ``axis``.
+    Subtracting m keeps every exponent <= 0: nothing overflows."""
     z = logits_array(z, axis, "softmax")
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import float_array, in_unit_interval, positive
-from .layer_base import Layer
+from .layers import Layer
 
 __all__ = ["BatchNorm"]
 

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validate import float_array
-from .layer_base import Layer
+from .layers import Layer
 
 __all__ = ["Conv1D", "Flatten", "conv1d_padding"]
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import rows
-from ..layer_base import check_delta
+from .._validate import check_delta, rows
 from ..layers import Dense, Sequential
 from . import flat
 

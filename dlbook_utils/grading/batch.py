@@ -54,12 +54,11 @@ NO_SANDBOX_WARNING = ("WARNING: graded WITHOUT the sandbox (--no-sandbox): submi
 # Modules of the package that hold reference implementations of the exercises (every module
 # but the grader, data loading and plotting; a test keeps this list complete).
 REFERENCE_MODULES = ("_validate", "_worker", "activations", "attacks", "augment", "augment1d",
-                     "autodiff",
-                     "autodiff_nn", "batchnorm", "cluster", "cnn", "conv", "data_parallel",
-                     "distributed", "experiment", "fast", "gradcheck", "intervals", "layer_base",
-                     "layers", "losses", "mixed_precision", "optim", "parallel_checks",
-                     "regularizers", "schedules", "seed_examples", "splits", "tfcompare",
-                     "tfcompare_layers", "train")
+                     "autodiff", "autodiff_nn", "batchnorm", "cluster", "cnn", "conv",
+                     "data_parallel", "distributed", "experiment", "fast", "gradcheck",
+                     "intervals", "layers", "losses", "mixed_precision", "optim",
+                     "parallel_checks", "regularizers", "schedules", "seed_examples", "splits",
+                     "tfcompare", "tfcompare_layers", "train")
 _REF = "|".join(REFERENCE_MODULES)
 # Static red flags shown to the instructor (informational; scores never depend on them).
 FLAG_PATTERNS = {

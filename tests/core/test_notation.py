@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dlbook_utils import fast, layers, optim, regularizers, tfcompare
-from dlbook_utils.layer_base import Layer
+from dlbook_utils.layers import Layer
 
 NOTATION = Path(__file__).resolve().parents[2] / "book" / "notation.md"
 
