@@ -11,7 +11,7 @@ from . import activations as act
 from ._validate import check_delta, float_array, rows
 
 __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout",
-           "Sequential", "mlp"]  # and BatchNorm, see __getattr__
+           "Sequential", "mlp"]  # BatchNorm, Conv1D, Flatten: __getattr__
 
 
 class Layer:
@@ -258,8 +258,8 @@ def mlp(sizes, *, activation="relu", rng: np.random.Generator,
     return Sequential(layers[:-1], need_input_grad=need_input_grad)
 
 
-def __getattr__(name):  # layers.BatchNorm, for chapter 6: it lives in
-    if name == "BatchNorm":  # batchnorm.py, which imports Layer from here
-        from .batchnorm import BatchNorm
-        return BatchNorm
+def __getattr__(name):  # BatchNorm, Conv1D, Flatten: own modules, which
+    from . import batchnorm, conv  # import Layer from here: a late import
+    if name in ("BatchNorm", "Conv1D", "Flatten"):
+        return getattr(batchnorm if name == "BatchNorm" else conv, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,7 @@ LISTINGS = [  # (chapter, module, name): what each chapter lists
     ("04_backprop", "dlbook_utils.losses", "softmax_cross_entropy"),
     ("05_optimizers", "dlbook_utils.optim", "Adam"),
 ]
-NOT_YET = {"03_forward_pass", "05_optimizers"}  # listings land with their branches
+NOT_YET: set[str] = set()  # every chapter has its listings
 
 
 def _statements(source: str) -> list[ast.stmt]:
@@ -42,7 +42,8 @@ def _statements(source: str) -> list[ast.stmt]:
 
 def _bindings(stmt: ast.stmt) -> dict[str, tuple[str, str] | None]:
     """Names a top-level statement binds: (module, name) for ``from module import name``,
-    None for anything else (a def, a class, an assignment, an import of another module)."""
+    ("module", path) for ``import path as alias``, None for anything else (a def, a class, an
+    assignment)."""
     bound = {}
     for node in ast.walk(stmt):
         if isinstance(node, ast.ImportFrom):
@@ -50,12 +51,30 @@ def _bindings(stmt: ast.stmt) -> dict[str, tuple[str, str] | None]:
                 bound[alias.asname or alias.name] = (node.module, alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                bound[alias.asname or alias.name.split(".")[0]] = None
+                bound[alias.asname or alias.name.split(".")[0]] = (
+                    ("module", alias.name) if alias.asname else None)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             bound[node.name] = None
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound[node.id] = None
     return bound
+
+
+def _refers(node, module: str, name: str, bound: dict) -> bool:
+    """Does ``node`` name ``module.name``: ``name`` imported from the module, or
+    ``alias.name`` with ``alias`` the module itself (``from dlbook_utils import layers``)?"""
+    if isinstance(node, ast.Name):
+        return node.id == name and bound.get(name) == (module, name)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        parent, _, child = module.rpartition(".")
+        return node.attr == name and bound.get(node.value.id) in ((parent, child),
+                                                                   ("module", module))
+    return False
+
+
+def _names(node, name: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == name
+            or isinstance(node, ast.Attribute) and node.attr == name)
 
 
 def _is_listing(node) -> bool:
@@ -65,7 +84,7 @@ def _is_listing(node) -> bool:
 
 def listing_problems(nb, module: str, name: str) -> list[str]:
     """What is wrong with the chapter's listing of ``module.name`` (empty: nothing)."""
-    binding, listed, used, problems = None, False, False, []
+    bound, listed, used, problems = {}, False, False, []
     header = f"# {module}.{name}"
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -73,19 +92,20 @@ def listing_problems(nb, module: str, name: str) -> list[str]:
         for stmt in _statements(cell.source):
             calls = [n for n in ast.walk(stmt) if _is_listing(n)]
             args = {id(a) for c in calls for a in c.args}
-            if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-                   and id(n) not in args for n in ast.walk(stmt)) and binding == (module, name):
+            if any(_refers(n, module, name, bound) and id(n) not in args
+                   for n in ast.walk(stmt) if isinstance(getattr(n, "ctx", None), ast.Load)):
                 used = True
             for call in calls:
                 arg = call.args[0] if call.args else None
-                if not (isinstance(arg, ast.Name) and arg.id == name):
+                if not _names(arg, name):
                     continue
                 listed = True
-                if binding != (module, name):
-                    problems.append(f"show_source({name}) lists {name} bound to {binding} "
-                                    f"(None: the chapter's own), not from {module}")
+                if not _refers(arg, module, name, bound):
+                    problems.append(f"show_source({ast.unparse(arg)}) lists {name} bound to "
+                                    f"{bound.get(getattr(arg, 'id', None))} (None: the "
+                                    f"chapter's own), not from {module}")
                 problems += _stored_listing_problems(cell, module, name, header)
-            binding = _bindings(stmt).get(name, binding)  # the statement may rebind it
+            bound.update(_bindings(stmt))  # the statement may rebind names
     if not listed:
         problems.append(f"no code cell calls show_source({name})")
     elif not used:
