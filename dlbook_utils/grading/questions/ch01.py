@@ -74,7 +74,7 @@ function_question(
     random_cases=lambda rng: [(_XOR_IN[rng.permutation(4)],)],
     batch_size_of=lambda args: None,
     mistakes=[Mistake("xor-computed-or", "That is OR. One threshold unit can compute OR; XOR "
-                      "needs a hidden layer, e.g. OR(x) AND NOT AND(x).",
+                      "needs a hidden layer, e.g. NAND(x) AND OR(x).",
                       variant=lambda X: (np.asarray(X).sum(1) >= 1).astype(float)),
               Mistake("xor-computed-and", "That is AND. XOR is 1 when exactly one input is 1.",
                       variant=lambda X: (np.asarray(X).sum(1) >= 2).astype(float))],
