@@ -46,11 +46,29 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
+class _eval_mode:
+    """``with _eval_mode(model):`` runs in eval mode, then puts back the mode the model was in,
+    so an attack inside a training loop leaves the loop's training mode alone."""
+
+    def __init__(self, model):
+        self.model, self.was_training = model, getattr(model, "training", False)
+
+    def __enter__(self):
+        self.model.eval()
+
+    def __exit__(self, *exc):
+        if self.was_training:
+            self.model.train()
+
+
 def per_example_loss(model, X, y) -> np.ndarray:
-    """Cross-entropy of each example, in eval mode: X (n, d), y (n,) -> (n,)."""
+    """Cross-entropy of each example, in eval mode: X (n, d), y (n,) -> (n,).
+
+    The model's mode (train or eval) is the same afterwards as before.
+    """
     X, y = _check_xy(X, y, "per_example_loss")
-    model.eval()
-    logp = _log_softmax(np.asarray(model.forward(X), dtype=np.float64))
+    with _eval_mode(model):
+        logp = _log_softmax(np.asarray(model.forward(X), dtype=np.float64))
     return -logp[np.arange(len(y)), y]
 
 
@@ -60,14 +78,16 @@ def input_gradient(model, X, y) -> np.ndarray:
     One forward and one backward pass in eval mode (dropout off, BatchNorm's moving statistics):
     the model under attack is the deployed one. Per example, not the gradient of the batch mean
     (which would be this divided by n): a signed step does not care, a saliency map does.
+    The model's mode is put back afterwards. Like any backward pass, this one overwrites the
+    parameter gradients in ``model.grads()``: compute the training gradient after an attack.
     """
     _check_model(model, "input_gradient")
     X, y = _check_xy(X, y, "input_gradient")
-    model.eval()
-    logits = np.asarray(model.forward(X))
-    probs = np.exp(_log_softmax(logits.astype(np.float64)))
-    probs[np.arange(len(y)), y] -= 1.0  # dL_i/dlogits_i = softmax - one_hot
-    return np.asarray(model.backward(probs.astype(logits.dtype)), dtype=np.float64)
+    with _eval_mode(model):
+        logits = np.asarray(model.forward(X))
+        probs = np.exp(_log_softmax(logits.astype(np.float64)))
+        probs[np.arange(len(y)), y] -= 1.0  # dL_i/dlogits_i = softmax - one_hot
+        return np.asarray(model.backward(probs.astype(logits.dtype)), dtype=np.float64)
 
 
 def _bounds(clip, where: str):
@@ -101,10 +121,11 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
         rng: np.random.Generator | None = None, clip=(0.0, 1.0)) -> np.ndarray:
     """Projected gradient descent on the loss, i.e. ascent (eq-pgd): ``steps`` signed steps.
 
-    X (n, d), y (n,) -> X_adv (n, d). Each step moves by ``step_size`` (default 2.5 eps /
-    steps, Madry et al.'s choice: the ball can be crossed) along sign(dL/dx), then projects
-    back into [x - eps, x + eps] and into ``clip``. With ``rng`` the start is a uniform random
-    point of the ball (Madry et al.), else x itself: then steps=1, step_size=eps is FGSM.
+    X (n, d), y (n,) -> X_adv (n, d). Each step moves by ``step_size`` along sign(dL/dx), then
+    projects back into [x - eps, x + eps] and into ``clip``. The default step, 2.5 eps / steps,
+    is a common choice (the total path is 2.5 eps, so the ball can be crossed); Madry et al.
+    chose theirs per data set. With ``rng`` the start is a uniform random point of the ball
+    (Madry et al.), else x itself: then steps=1, step_size=eps is FGSM.
     """
     eps, (low, high) = _eps(eps, "pgd"), _bounds(clip, "pgd")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
