@@ -34,7 +34,8 @@ PREIMPORT = ("math", "random", "itertools", "functools", "collections", "copy", 
              "numpy", "numpy.linalg", "numpy.random", "numpy.testing", "dlbook_utils.grading",
              # what check() imports when first called: after the drop to an unprivileged user
              # the source tree may not be readable (a checkout in a private directory)
-             "dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")
+             "dlbook_utils.grading.feedback", "dlbook_utils.grading.plain",
+             "dlbook_utils.grading.calls")
 
 
 class SoftTimeout(BaseException):
@@ -153,7 +154,7 @@ def main(workdir: str) -> None:
         answer = recorder.get(q["qid"], namespace.get(q["name"], _MISSING))
         record = {"event": "question", "qid": q["qid"], "found": answer is not _MISSING}
         outcomes = []
-        kind = types.SimpleNamespace(kind=q["kind"])
+        kind = types.SimpleNamespace(kind=q["kind"], call=q.get("call", "function"))
         for enc in q["cases"]:
             if outcomes and outcomes[-1]["kind"] == "timeout":  # one slow case is enough
                 outcomes.append({"kind": "timeout"})
