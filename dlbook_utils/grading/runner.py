@@ -77,7 +77,9 @@ def _preimport(sources: list[str]) -> None:
     if "matplotlib" in text:
         os.environ.setdefault("MPLBACKEND", "Agg")
         wanted += ["matplotlib", "matplotlib.pyplot"]
-    wanted += sorted(set(re.findall(r"dlbook_utils\.[a-z_]+", text)) - {"dlbook_utils.grading"})
+    # dotted: a notebook that imports dlbook_utils.grading.digits_task needs it loaded too
+    named = set(re.findall(r"dlbook_utils(?:\.[a-z_]+)+", text))
+    wanted += sorted(named - {"dlbook_utils.grading"})
     for name in wanted:
         try:
             importlib.import_module(name)

@@ -36,6 +36,7 @@ def _dense_random(rng):
 function_question(
     "4.7", "Dense layer with a cache: forward and backward", name="dense_layer",
     reference=_dense_layer, call="layer", outputs=("Z", "dX", "dW", "db"),
+    rtol=1e-5, atol=1e-9,  # a float32 layer is right
     cases=_dense_cases(), random_cases=_dense_random, section=SECTION + "#ch4-implementation",
     mistakes=[
         _TRANSPOSED,
@@ -160,6 +161,7 @@ def _mlp_case(rng, sizes, n):
 function_question(
     "4.9", "An N-layer MLP assembled from layers", name="mlp", reference=_mlp,
     call="network", outputs=("scores", "grads"), section=SECTION + "#ch4-implementation",
+    rtol=1e-5, atol=1e-6,  # a float32 network is right (gradients of order 0.01 to 1)
     cases=[_mlp_case(np.random.default_rng(49), s, n) for s, n in
            (([4, 5, 3], 6), ([3, 6, 4, 2], 5), ([2, 3], 4), ([3, 4, 5, 4, 2], 3))],
     random_cases=lambda rng: [_mlp_case(rng, [int(v) for v in rng.integers(2, 6, size=k)], 5)

@@ -230,5 +230,6 @@ function_question(
     ],
 )
 
-# 6.7-6.8, the dropout-layer assignment and a written question, live in their own module
-from . import ch06_dropout  # noqa: E402, F401
+# the assignments live in their own modules: 6.7 dropout layer and 6.9 written (ch06_dropout),
+# 6.8 a training loop judged on held-out digits (ch06_train)
+from . import ch06_dropout, ch06_train  # noqa: E402, F401

@@ -71,7 +71,7 @@ function_question(
 )
 
 text_question(
-    "6.8", "Choosing a regularizer from the curves", name="answer_6_8",
+    "6.9", "Choosing a regularizer from the curves", name="answer_6_9",
     section="../book/06_regularization.ipynb#ch6-under-overfitting", min_words=30, points=2,
     rubric=("2 points: reads the gap (training accuracy near 100 %, validation much lower) as "
             "overfitting; proposes two remedies of the chapter (e.g. L2/weight decay, "

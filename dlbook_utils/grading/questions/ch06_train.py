@@ -1,4 +1,5 @@
-"""Chapter 5, assignment: a mini-batch training loop judged on held-out digits.
+"""Chapter 6, assignment: a mini-batch training loop judged on held-out digits (how well the
+weights generalise to data the training never saw).
 
 ``train_mlp(X, y, seed) -> params`` trains on the learner's part of the digits (passed in as
 arguments) and returns plain arrays; the grader evaluates them on the held-out part, which only
@@ -58,7 +59,7 @@ def _cases():
 
 
 judged_question(
-    "5.7", "Mini-batch training to a target accuracy", name="train_mlp", judge=_judge,
+    "6.8", "Mini-batch training to a target held-out accuracy", name="train_mlp", judge=_judge,
     cases=_cases(), section=SECTION + "#ch5-gd-variants",
     random_cases=lambda rng: [(*learner_digits(), int(rng.integers(1 << 30)))],
     mistakes=[
