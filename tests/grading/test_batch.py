@@ -79,7 +79,8 @@ def test_planted_mistakes_fail_exactly_their_question(tmp_path):
     reps = _grade(tmp_path / "subs", tmp_path / "out")
     for i, (nb, _, _, qid, mistake) in enumerate(PLANTED):
         r = reps[f"{i:02d}_{mistake}/{nb}"]
-        failed = {k for k, q in r["questions"].items() if q["score"] == 0}
+        failed = {k for k, q in r["questions"].items()
+                  if q["score"] == 0 and q["status"] != "submitted"}
         assert failed == {qid}, (mistake, failed)
         q = r["questions"][qid]
         assert q["mistake"] == mistake and q["hint"] and q["hint"] in q["feedback"], q
@@ -258,8 +259,8 @@ def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
     leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail.
     Without the sandbox: it would mount the package, not the wrapper's private copy (and the
     directories it creates for its mounts are readable)."""
-    lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
-    patch = (lazy, ")") if planted else None
+    lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain",'
+    patch = (lazy, "") if planted else None
     monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, patch)))
     edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
     rep = _grade(tmp_path / "subs", tmp_path / "out", sandbox=False)["sol/ch05_optimizers"]
