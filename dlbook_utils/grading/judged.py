@@ -11,7 +11,7 @@ data, to a **judge** that runs only in the grader::
             return True, f"held-out accuracy {acc:.1%}", None
         return False, f"held-out accuracy {acc:.1%} < 93 %", "no-learning"
 
-    judged_question("5.7", "Train an MLP", name="train_mlp", judge=_judge,
+    judged_question("6.8", "Train an MLP", name="train_mlp", judge=_judge,
                     cases=[(X, y, 0)], random_cases=lambda rng: [(X, y, int(rng.integers(99)))],
                     mistakes=[Mistake("no-learning", "...", detector="judge")])
 
