@@ -149,7 +149,7 @@ def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int
     report["flags"] = [k for k, pat in FLAG_PATTERNS.items() if re.search(pat, code)]
     encoded = build_cases(questions, seed, private or {})
     spec = {"soft_timeout": max(1.0, timeout / 4), "questions": [
-        {"qid": q.qid, "name": q.name, "kind": q.kind, "cases": encoded[q.qid]}
+        {"qid": q.qid, "name": q.name, "kind": q.kind, "call": q.call, "cases": encoded[q.qid]}
         for q in questions]}
     run = run_child(nb_path, spec, timeout=timeout, memory_mb=memory_mb, use_sandbox=sandbox)
     records, cells = parse_records(run.pop("raw"))

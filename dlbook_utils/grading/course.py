@@ -15,7 +15,8 @@ questions, points and partial credit to batch grading.
 
 * **New questions** are declared in Python with the constructors the book's own questions use,
   ``function_question``, ``value_question`` and ``choice_question`` from
-  :mod:`dlbook_utils.grading.registry` (its docstring is the reference). An id is ``"N.M"``: N is
+  :mod:`dlbook_utils.grading.registry` (its docstring is the reference), ``text_question``
+  (:mod:`.free_response`) and ``judged_question`` (:mod:`.judged`). An id is ``"N.M"``: N is
   the chapter whose notebooks answer it, M a number the book does not use (the book's questions
   are numbered from 1; start a course's at 91, say). Learners never see the reference answer:
   it lives only in the course directory.

@@ -200,9 +200,12 @@ def _matches(q, m, students, outcomes, cases) -> bool:
 
 def grade(q, cases, outcomes, source=None) -> Result:
     """Grade one question from per-case outcomes (see the module docstring)."""
-    if q.kind in ("choice", "text"):
-        from .free_response import grade_text  # imported here: it imports this module
+    if q.kind in ("choice", "text", "judged"):
+        from .free_response import grade_text  # imported here: they import this module
+        from .judged import grade_judged
 
+        if q.kind == "judged":
+            return grade_judged(q, cases, outcomes)
         grade_one = _grade_choice if q.kind == "choice" else grade_text
         return grade_one(q, outcomes[0] if outcomes else {"kind": "none"})
     n = len(cases)

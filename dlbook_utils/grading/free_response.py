@@ -27,30 +27,42 @@ EXPORT = "free_response.csv"
 COLUMNS = ["submission", "qid", "title", "points", "rubric", "answer", "score"]
 
 
+TEXT_MISTAKES = (  # what a written answer can get wrong before the instructor reads it
+    registry.Mistake("text-not-a-string", "Assign your answer as text in quotes; a multi-line "
+                     'answer goes in triple quotes: """...""".', detector="text"),
+    registry.Mistake("text-too-short", "Answer in full sentences: give the reason, not only "
+                     "the conclusion. The rubric appears once your answer is long enough.",
+                     detector="text"))
+
+
 def text_question(qid, title, *, name, rubric, points=1.0, min_words=15, section=""):
     """Register a free-response question: the answer is a string assigned to ``name``."""
     if not rubric.strip():
         raise ValueError(f"question {qid}: a free-response question needs a rubric")
     return registry._register(registry.Question(
-        qid, title, "text", name, None, [()], None, [], ("answer",), 0.0, 0.0, points, section,
+        qid, title, "text", name, None, [()], None, list(TEXT_MISTAKES), ("answer",), 0.0, 0.0,
+        points, section,
         batch_size_of=lambda args: None, rubric=rubric.strip(), min_words=int(min_words)))
 
 
 def grade_text(q, outcome: dict) -> Result:
     """A written answer is recorded, not judged: say so, and show the rubric."""
-    def result(status, message, n_cases=1):
-        return Result(q.qid, q.title, status, message, n_cases=n_cases, points=q.points,
+    def result(status, message, n_cases=1, mistake=None):
+        m = next((m for m in q.mistakes if m.id == mistake), None)
+        return Result(q.qid, q.title, status, message, m.hint if m else "", mistake,
+                      n_cases=n_cases, points=q.points,
                       section=q.section if status == "failed" else "")
 
     value = outcome.get("value") if outcome.get("kind") == "value" else None
     if outcome.get("kind") in ("none", "notimpl"):
         return result("not attempted", f'Write your answer as a string: {q.name} = "..."', 0)
     if type(value) is not dict or set(value) != {"str"} or type(value["str"]) is not str:
-        return result("failed", f'`{q.name}` must be a string of text, e.g. {q.name} = "..."')
+        return result("failed", f'`{q.name}` must be a string of text, e.g. {q.name} = "..."',
+                      mistake="text-not-a-string")
     words = len(value["str"].split())
     if words < q.min_words:
         return result("failed", f"Your answer has {words} word(s); write at least "
-                      f"{q.min_words}, in full sentences.")
+                      f"{q.min_words}, in full sentences.", mistake="text-too-short")
     return Result(q.qid, q.title, "submitted", f"Recorded ({words} words) for your instructor, "
                   "who grades it by this rubric; compare your answer with it.", points=q.points,
                   rubric=q.rubric, answer=value["str"])

@@ -33,19 +33,25 @@ def case_seed(qid: str) -> int:
 
 def run_answer(q, answer, cases) -> list[dict]:
     """Evaluate ``answer`` on every case and return plain outcomes (see feedback.grade)."""
+    from .calls import call_answer
     from .feedback import call_recording
     from .plain import PlainError, encode
 
     if answer is None:
         return [{"kind": "none"} for _ in cases]
+    call = getattr(q, "call", "function")  # how the answer is called (calls.CALLS)
+
+    def called(*args):
+        return call_answer(call, answer, args)
+
     outcomes = []
     for args in cases:
         try:
             warning = ""
-            if q.kind == "function":
-                if not callable(answer):
+            if q.kind in ("function", "judged"):
+                if call == "function" and not callable(answer):
                     raise TypeError(f"expected a function, got {type(answer).__name__}")
-                value, warning = call_recording(answer, args)
+                value, warning = call_recording(called, args)
             else:
                 value = answer
             if value is None:

@@ -41,6 +41,9 @@ N, question M); ``get("5.3")`` imports ``questions/ch05.py`` on demand.
      Mistake ids are kebab-case and mean the same thing book-wide.
    * ``forbid_warnings=True``: a NumPy warning (overflow, ...) fails the case, as the statement
      says; ``no_loops=True``: a loop or comprehension in the answer's source fails it.
+   * ``call=`` says how the answer is called: ``"function"`` (default), ``"layer"`` and
+     ``"network"`` (a forward/backward pair graded on its own cache), ``"grad_check"``; see
+     :mod:`calls`. A question judged by a criterion, not a reference: :mod:`judged`.
 
 2. A value question -- the learner computes a number or array and assigns it to a variable::
 
@@ -82,7 +85,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("function", "value", "choice", "text")
+KINDS = ("function", "value", "choice", "text", "judged")
 _REGISTRY: dict[str, Question] = {}
 
 
@@ -139,6 +142,7 @@ class Question:
     no_loops: bool = False  # the statement forbids Python loops in the answer
     rubric: str = ""  # text questions: what the instructor grades against, shown after answering
     min_words: int = 0  # text questions: shorter answers are sent back
+    call: str = "function"  # how the answer is called on a case (see calls.CALLS)
 
     @property
     def chapter(self) -> str:
@@ -169,14 +173,19 @@ def _register(q: Question) -> Question:
 
 def function_question(qid, title, *, name, reference, cases, random_cases=None, mistakes=(),
                       outputs=("output",), rtol=1e-6, atol=1e-9, points=1.0, section="",
-                      batch_size_of=None, forbid_warnings=False, no_loops=False) -> Question:
+                      batch_size_of=None, forbid_warnings=False, no_loops=False,
+                      call="function") -> Question:
     """Register an "implement this function" question (see the module docstring)."""
+    from .calls import CALLS
+
     if not cases:
         raise ValueError(f"question {qid}: at least one fixed case is required")
+    if call not in CALLS:
+        raise ValueError(f"question {qid}: call must be one of {CALLS}, got {call!r}")
     return _register(Question(qid, title, "function", name, reference, list(cases), random_cases,
                               list(mistakes), tuple(outputs), rtol, atol, points, section,
                               batch_size_of=batch_size_of or _first_dim,
-                              forbid_warnings=forbid_warnings, no_loops=no_loops))
+                              forbid_warnings=forbid_warnings, no_loops=no_loops, call=call))
 
 
 def value_question(qid, title, *, name, reference, mistakes=(), rtol=1e-6, atol=1e-9,

@@ -34,7 +34,8 @@ PREIMPORT = ("math", "random", "itertools", "functools", "collections", "copy", 
              "numpy", "numpy.linalg", "numpy.random", "numpy.testing", "dlbook_utils.grading",
              # what check() imports when first called: after the drop to an unprivileged user
              # the source tree may not be readable (a checkout in a private directory)
-             "dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")
+             "dlbook_utils.grading.feedback", "dlbook_utils.grading.plain",
+             "dlbook_utils.grading.calls")
 
 
 class SoftTimeout(BaseException):
@@ -76,7 +77,9 @@ def _preimport(sources: list[str]) -> None:
     if "matplotlib" in text:
         os.environ.setdefault("MPLBACKEND", "Agg")
         wanted += ["matplotlib", "matplotlib.pyplot"]
-    wanted += sorted(set(re.findall(r"dlbook_utils\.[a-z_]+", text)) - {"dlbook_utils.grading"})
+    # dotted: a notebook that imports dlbook_utils.grading.digits_task needs it loaded too
+    named = set(re.findall(r"dlbook_utils(?:\.[a-z_]+)+", text))
+    wanted += sorted(named - {"dlbook_utils.grading"})
     for name in wanted:
         try:
             importlib.import_module(name)
@@ -153,7 +156,7 @@ def main(workdir: str) -> None:
         answer = recorder.get(q["qid"], namespace.get(q["name"], _MISSING))
         record = {"event": "question", "qid": q["qid"], "found": answer is not _MISSING}
         outcomes = []
-        kind = types.SimpleNamespace(kind=q["kind"])
+        kind = types.SimpleNamespace(kind=q["kind"], call=q.get("call", "function"))
         for enc in q["cases"]:
             if outcomes and outcomes[-1]["kind"] == "timeout":  # one slow case is enough
                 outcomes.append({"kind": "timeout"})

@@ -35,3 +35,23 @@ def edited(src: Path, dst: Path, *, replace=(), insert_after: str | None = None,
     dst.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dst)
     return dst
+
+
+def check_in_reference_form(qid, fn):
+    """``check(qid, fn)`` for ``fn`` written like the question's reference (``fn(*case)``
+    returns what is graded). Layer, network and grad_check questions call a learner's answer
+    otherwise (``calls.py``); their references and mistake variants are graded here on the
+    same cases, through the same ``feedback.grade``."""
+    import types
+
+    import numpy as np
+
+    from dlbook_utils.grading import check, feedback, registry
+    from dlbook_utils.grading.learner import case_seed, run_answer
+
+    q = registry.get(qid)
+    if q.call == "function":
+        return check(qid, fn)
+    cases = q.make_cases(np.random.default_rng(case_seed(qid)))
+    direct = types.SimpleNamespace(kind="function", call="function")
+    return feedback.grade(q, cases, run_answer(direct, fn, cases))

@@ -33,8 +33,11 @@ def test_solutions_score_full_and_exercises_zero(tmp_path):
     assert len(reps) == 2 * len(CHAPTERS)
     for sid, r in reps.items():
         statuses = {q["status"] for q in r["questions"].values()}
+        # written answers are "submitted": their points wait for the instructor's merge
+        written = sum(q["points"] for q in r["questions"].values() if q["status"] == "submitted")
         if sid.startswith("sol/"):
-            assert r["total"] == r["max"] >= 4 and statuses == {"passed"}, sid
+            assert r["total"] == r["max"] - written >= 4, sid
+            assert statuses <= {"passed", "submitted"} and "passed" in statuses, sid
         else:
             assert r["total"] == 0 and statuses == {"not attempted"}, sid
         assert not r["run"]["timed_out"] and r["run"]["cell_errors"] == []
@@ -42,6 +45,10 @@ def test_solutions_score_full_and_exercises_zero(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == len(reps) and {"5.3", "total", "max"} <= set(rows[0])
     assert json.loads((tmp_path / "out" / "sol__ch05_optimizers.json").read_text())["total"] == 6
+    with open(tmp_path / "out" / "free_response.csv") as f:  # for the instructor, with rubrics
+        written = [(r["submission"].split("/")[0], r["qid"], bool(r["rubric"]))
+                   for r in csv.DictReader(f)]
+    assert sorted(written) == [("sol", q, True) for q in ("3.6", "4.12", "5.7", "6.9")]
 
 
 PLANTED = [  # (notebook, old, new, question, mistake id)
@@ -72,7 +79,8 @@ def test_planted_mistakes_fail_exactly_their_question(tmp_path):
     reps = _grade(tmp_path / "subs", tmp_path / "out")
     for i, (nb, _, _, qid, mistake) in enumerate(PLANTED):
         r = reps[f"{i:02d}_{mistake}/{nb}"]
-        failed = {k for k, q in r["questions"].items() if q["score"] == 0}
+        failed = {k for k, q in r["questions"].items()
+                  if q["score"] == 0 and q["status"] != "submitted"}
         assert failed == {qid}, (mistake, failed)
         q = r["questions"][qid]
         assert q["mistake"] == mistake and q["hint"] and q["hint"] in q["feedback"], q
@@ -251,8 +259,8 @@ def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
     leaves out the lazily loaded modules (the bug a 0700 checkout once showed) and must fail.
     Without the sandbox: it would mount the package, not the wrapper's private copy (and the
     directories it creates for its mounts are readable)."""
-    lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain")'
-    patch = (lazy, ")") if planted else None
+    lazy = '"dlbook_utils.grading.feedback", "dlbook_utils.grading.plain",'
+    patch = (lazy, "") if planted else None
     monkeypatch.setattr(sys, "executable", str(_private_package(tmp_path, patch)))
     edited(CH05, tmp_path / "subs" / "sol" / CH05.name)
     rep = _grade(tmp_path / "subs", tmp_path / "out", sandbox=False)["sol/ch05_optimizers"]
@@ -260,4 +268,5 @@ def test_grading_from_a_private_checkout(tmp_path, monkeypatch, planted):
         assert rep["total"] == 0
         assert "No module named 'dlbook_utils.grading.feedback'" in json.dumps(rep)
     else:
-        assert rep["total"] == rep["max"] == 6, json.dumps(rep)[:2000]
+        assert rep["total"] == 6 and rep["max"] == 8, json.dumps(rep)[:2000]  # 5.7: written
+        assert rep["questions"]["5.7"]["status"] == "submitted"

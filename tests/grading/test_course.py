@@ -41,27 +41,31 @@ def graded(tmp_path_factory):
 def test_points_hidden_case_new_question_and_partial_credit(graded):
     tmp, reps, _ = graded
     book = [q for q in registry.load_chapter("03")]
-    # 3.1 is worth 2, the course's 3.91 is worth 4 and its written 3.92 is worth 2
+    # 3.1 is worth 2, the course's 3.91 is worth 4 and its written 3.92 is worth 2, the rest 1
+    # (the course's default); the book's own written 3.6, like 3.92, awaits the instructor
+    written = sum(1 for q in book if q.kind == "text")
     expected_max = 2 + 4 + 2 + (len(book) - 1)
     full, partial, untouched = reps["full/ch03_forward_pass"], reps["partial/ch03_forward_pass"], \
         reps["untouched/ch03_forward_pass"]
     assert full["max"] == partial["max"] == untouched["max"] == expected_max
-    assert full["total"] == expected_max - 2  # the written answer awaits the instructor
+    assert full["total"] == expected_max - 2 - written  # written answers await the instructor
     assert full["questions"]["3.92"]["status"] == "submitted"
     assert untouched["total"] == 0
     q391 = partial["questions"]["3.91"]
     assert (q391["status"], q391["n_passed"], q391["n_cases"]) == ("failed", 3, 4)
     assert q391["score"] == 0.75 and q391["mistake"] == "leaky-relu-max-form"
     assert partial["questions"]["3.1"]["score"] == 0  # caught by the hidden case alone
-    assert partial["total"] == expected_max - 2 - 4 + 3 - 2
+    assert partial["total"] == expected_max - 2 - 4 + 3 - 2 - written
     with open(tmp / "out" / "scores.csv") as f:
         rows = {r["submission"]: r for r in csv.DictReader(f)}
     assert float(rows["partial/ch03_forward_pass"]["3.91"]) == 3.0
-    assert float(rows["partial/ch03_forward_pass"]["total"]) == expected_max - 5
-    with open(tmp / "out" / "free_response.csv") as f:
+    assert float(rows["partial/ch03_forward_pass"]["total"]) == expected_max - 5 - written
+    with open(tmp / "out" / "free_response.csv") as f:  # the course's 3.92 and the book's 3.6
         written = list(csv.DictReader(f))
     assert [(w["submission"], w["qid"], w["points"]) for w in written] == [
-        ("full/ch03_forward_pass", "3.92", "2.0"), ("partial/ch03_forward_pass", "3.92", "2.0")]
+        ("full/ch03_forward_pass", "3.6", "1.0"), ("full/ch03_forward_pass", "3.92", "2.0"),
+        ("partial/ch03_forward_pass", "3.6", "1.0"), ("partial/ch03_forward_pass", "3.92", "2.0")]
+    written = [w for w in written if w["qid"] == "3.92"]
     assert "kink" in written[0]["answer"] and "bias" in written[0]["rubric"]
 
 

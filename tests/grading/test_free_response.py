@@ -44,11 +44,14 @@ def test_export_then_merge_updates_the_totals(essay, tmp_path, capsys):
     nb = SOLUTIONS / "ch03_forward_pass.ipynb"
     for who, text in [("ann", "The bias is not scaled, so every kink moves."),
                       ("bob", "Scaling only stretches the output up.")]:
-        edited(nb, tmp_path / "subs" / who / nb.name, new_cells=[f"answer_3_97 = {text!r}\n"])
+        edited(nb, tmp_path / "subs" / who / nb.name, new_cells=[f"answer_3_97 = {text!r}\n"],
+               replace=[('check("3.6", answer_3_6)', 'check("3.6", None)')])
     out = tmp_path / "out"
     reps = {r["submission"]: r for r in grade_all(tmp_path / "subs", out, seed=3, timeout=30,
                                                   log=lambda *a: None)}
-    full = reps["ann/ch03_forward_pass"]["max"]
+    # the most ann can reach: 3.6, the book's own written question, is left unanswered here
+    full = reps["ann/ch03_forward_pass"]["max"] - registry.get("3.6").points
+    assert reps["ann/ch03_forward_pass"]["questions"]["3.6"]["status"] == "not attempted"
     assert reps["ann/ch03_forward_pass"]["total"] == full - 3
     with open(out / "free_response.csv") as f:
         rows = list(csv.DictReader(f))

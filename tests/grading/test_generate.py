@@ -1,8 +1,11 @@
 """The exercise generator: stubs run, exercises are in sync, no solution text leaks."""
 
+import re
+
 import nbformat
 import pytest
 
+from dlbook_utils.grading import registry
 from dlbook_utils.grading.generate import (
     SolutionMarkerError,
     generate,
@@ -76,11 +79,16 @@ def test_no_solution_text_in_exercises(name):
 
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_solution_and_exercise_outputs(name):
-    """Stored outputs: every check passes in solutions and is 'not attempted' in exercises."""
+    """Stored outputs: every check passes in solutions (a written answer is 'submitted') and is
+    'not attempted' in exercises."""
     for folder, word in ((SOLUTIONS, "passed"), (EXERCISES, "not attempted")):
         nb = nbformat.read(folder / name, as_version=4)
-        checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
+        checks = [c for c in nb.cells if c.cell_type == "code"
+                  and c.source.strip().split("\n")[-1].startswith("check(")]
         assert len(checks) >= 4
         for c in checks:
-            text = c.outputs[0]["data"]["text/plain"]
-            assert f": {word}" in text.split("\n")[0], (folder.name, text)
+            qid = re.search(r'check\("([\d.]+)"', c.source).group(1)
+            written = word == "passed" and registry.get(qid).kind == "text"
+            text = c.outputs[-1]["data"]["text/plain"]
+            assert f": {'submitted' if written else word}" in text.split("\n")[0], \
+                (folder.name, text)

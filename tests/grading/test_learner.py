@@ -6,7 +6,10 @@ import pytest
 from dlbook_utils.grading import Result, check, registry
 from dlbook_utils.grading.feedback import DETECTORS
 
+from .helpers import check_in_reference_form
+
 ALL = [q for ch in ("01", "02", "03", "04", "05") for q in registry.load_chapter(ch)]
+GRADED = [q for q in ALL if q.kind in ("function", "value", "choice")]  # by a reference
 VARIANTS = [(q.qid, m) for q in ALL for m in q.mistakes if m.detector is None]
 
 
@@ -14,7 +17,7 @@ def test_question_counts_and_kinds():
     per_chapter = {ch: len(registry.load_chapter(ch)) for ch in ("01", "02", "03", "04", "05")}
     assert all(n >= 4 for n in per_chapter.values()), per_chapter
     kinds = {q.kind for q in ALL}
-    assert kinds == {"function", "value", "choice"}
+    assert kinds == {"function", "value", "choice", "text", "judged"}
 
 
 def test_distinct_named_mistakes():
@@ -31,15 +34,15 @@ def test_distinct_named_mistakes():
 def test_each_wrong_variant_is_recognised(qid, mistake):
     q = registry.get(qid)
     answer = mistake.variant if q.kind == "function" else mistake.value
-    r = check(qid, answer)
+    r = check_in_reference_form(qid, answer)
     assert r.status in ("failed", "error")
     assert r.mistake == mistake.id, str(r)
     assert r.hint == mistake.hint
 
 
 def test_reference_passes_and_result_api():
-    for q in ALL:
-        r = check(q.qid, q.reference)
+    for q in GRADED:
+        r = check_in_reference_form(q.qid, q.reference)
         assert r.passed and r.score == 1.0 and r.status == "passed", str(r)
 
 

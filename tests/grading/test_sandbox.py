@@ -202,7 +202,7 @@ def test_attacks_score_zero_and_leave_nothing_behind(shared_root, monkeypatch):
     reports = grade_all(root / "subs", root / "out", timeout=30, memory_mb=768, seed=7,
                         log=lambda *a: None)
     reps = {r["submission"].split("/")[0]: r for r in reports}
-    assert reps["aaa_honest"]["total"] == reps["aaa_honest"]["max"] == 6  # graded alongside
+    assert reps["aaa_honest"]["total"] == 6  # graded alongside (5.7, written, awaits a score)
     for name in names:
         assert reps[name]["total"] == 0, (name, reps[name]["questions"])
         assert reps[name]["sandbox"] == "bubblewrap" and reps[name]["run"]["processes_left"] == 0
@@ -232,8 +232,8 @@ def test_attacks_score_zero_and_leave_nothing_behind(shared_root, monkeypatch):
     assert not Path(f"/tmp/dlbook-{TOKEN}").exists() and list((root / "shared").iterdir()) == []
     assert (root / "subs" / "aaa_honest" / CH05.name).read_bytes() == victim
     assert sorted(p.name for p in (root / "out").iterdir()) == sorted(
-        ["secret.txt", "scores.csv", *(f"{r['submission'].replace('/', '__')}.json"
-                                       for r in reports)])
+        ["secret.txt", "scores.csv", "free_response.csv",  # the honest one's written 5.7
+         *(f"{r['submission'].replace('/', '__')}.json" for r in reports)])
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="without the sandbox the child runs as nobody")
@@ -322,7 +322,7 @@ def test_refuses_when_bwrap_is_missing_or_cannot_run(tmp_path, monkeypatch, caps
     assert cli(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
                 "--no-sandbox", "-j", "1"]) == 0
     out = capsys.readouterr().out
-    assert NO_SANDBOX_WARNING in out and "ch05_optimizers: 6/6" in out
+    assert NO_SANDBOX_WARNING in out and "ch05_optimizers: 6/8" in out  # 5.7 is written
 
 
 def test_submissions_are_graded_in_parallel(tmp_path):
@@ -361,8 +361,9 @@ def test_processes_that_could_not_be_ended_are_reported(tmp_path, monkeypatch):
     lines = []
     rep = grade_all(tmp_path / "subs", tmp_path / "out", seed=1, log=lines.append)[0]
     assert rep["run"]["processes_left"] == 3 and rep["total"] == 6
-    assert lines == ["ch05_optimizers: 6/6",
-                     "WARNING: 3 process(es) of ch05_optimizers's sandbox could not be ended"]
+    assert lines[:2] == ["ch05_optimizers: 6/8",  # 5.7, written, awaits the instructor
+                         "WARNING: 3 process(es) of ch05_optimizers's sandbox could not be ended"]
+    assert lines[2:] and lines[2].startswith("written answers to grade by hand")
 
 
 def test_killing_the_grader_ends_its_sandboxes(tmp_path):

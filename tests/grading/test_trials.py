@@ -14,6 +14,7 @@ smallest failing input, the first mismatch and the section; a planted lenient to
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import linecache
 import re
@@ -31,6 +32,7 @@ TRIALS = Path(__file__).parent / "trials"
 CHAPTERS = [f"{c:02d}" for c in range(1, 11)]
 PRELUDE = "import numpy as np\n"
 NAMED_RATE = 0.8
+N_QUESTIONS = 71  # the book's questions, chapters 1-10
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def answer_of(trial: Trial):
 
 def verdict_problems(trial: Trial, result) -> list[str]:
     """What is wrong with a grader's verdict on a trial ([] when it is right)."""
-    passed, mistake = result["status"] == "passed", result["mistake"]
+    # a written answer is right when it is recorded for the instructor ("submitted")
+    passed, mistake = result["status"] in ("passed", "submitted"), result["mistake"]
     if trial.expect == "pass":
         return [] if passed else [f"false fail: {result['feedback']}"]
     if passed:
@@ -101,7 +104,7 @@ def check_all(trials) -> dict[str, dict]:
 
 def test_the_suite_covers_every_question():
     qids = {q.qid for ch in CHAPTERS for q in registry.load_chapter(ch)}
-    assert len(qids) == 60 and len(ALL) >= 250, (len(qids), len(ALL))
+    assert len(qids) == N_QUESTIONS and len(ALL) >= 250, (len(qids), len(ALL))
     for expect in ("pass", "fail"):
         missing = qids - {t.qid for t in ALL if t.expect == expect}
         assert not missing, f"questions without a '{expect}' trial: {sorted(missing)}"
@@ -134,7 +137,7 @@ def test_named_hints_for_most_wrong_answers(checked):
 def test_every_failure_shows_input_mismatch_and_section(checked):
     for t in ALL:
         r, q = checked[t.tid], registry.get(t.qid)
-        if r["status"] == "passed":
+        if r["status"] in ("passed", "submitted"):
             continue
         assert r["hint"] and q.section and f"See: {q.section}" in r["feedback"], t.tid
         if q.kind == "function" and r["status"] == "failed" and "shape" not in r["message"] \
@@ -164,6 +167,18 @@ def test_a_planted_lenient_tolerance_makes_the_suite_fail(monkeypatch, rtol, ato
     results = check_all(ALL)
     false_passes = [t.tid for t in ALL if verdict_problems(t, results[t.tid]) == ["false pass"]]
     assert len(false_passes) >= at_least, false_passes
+
+
+@pytest.mark.parametrize("module,qid,name,lenient", [("ch06_train", "6.8", "TARGET", 0.5),
+                                                      ("ch04_init", "4.10", "TOLERANCE", 0.5)])
+def test_a_planted_lenient_judge_makes_the_suite_fail(monkeypatch, module, qid, name, lenient):
+    """A judged question is only as good as its judge: one that asks for too little (50 %
+    held-out accuracy, a std within 50 %) lets wrong trials through, and the suite sees it."""
+    monkeypatch.setattr(importlib.import_module(f"dlbook_utils.grading.questions.{module}"),
+                        name, lenient)
+    trials = [t for t in ALL if t.qid == qid]
+    results = check_all(trials)
+    assert [t.tid for t in trials if verdict_problems(t, results[t.tid]) == ["false pass"]]
 
 
 def _slot_notebooks(trials, root: Path) -> dict[tuple[str, str], Trial]:

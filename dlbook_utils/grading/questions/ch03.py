@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..free_response import text_question
 from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/03_forward_pass.ipynb"
@@ -150,3 +151,13 @@ value_question(
     mistakes=[Mistake("forgot-relu", "The hidden layer applies ReLU: negative pre-activations "
                       "become 0 before the output layer.", value=np.array([0.5]))],
 )
+
+text_question(
+    "3.6", "Why depth needs a nonlinearity", name="answer_3_6",
+    section=SECTION + "#ch3-mlp-forward", min_words=25, points=2,
+    rubric=("2 points: shows that without an activation two Dense layers compose to ONE affine "
+            "map (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2), so any depth computes only "
+            "what a single layer can (a linear decision boundary); and says what ReLU changes: "
+            "each unit bends the function along its own line, so the network is piecewise "
+            "linear with many pieces. 1 point: only the collapse, or only 'ReLU makes it "
+            "nonlinear' without why depth was useless. 0: says more layers always help."))

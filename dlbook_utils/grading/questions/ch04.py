@@ -160,3 +160,6 @@ value_question(
               Mistake("sigmoid-grad-as-sigmoid", "sigma'(z) is sigma(z)(1 - sigma(z)) = 0.25, not "
                       "sigma(z) = 0.5.", value=-0.5)],
 )
+
+# 4.7-4.12, the assignments, live in their own modules (one concept per module)
+from . import ch04_init, ch04_layers  # noqa: E402, F401

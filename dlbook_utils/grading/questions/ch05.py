@@ -6,6 +6,7 @@ RMSprop with eps inside the square root (Keras), Adam as Kingma & Ba's Algorithm
 
 import numpy as np
 
+from ..free_response import text_question
 from ..registry import Mistake, function_question, value_question
 
 SECTION = "../book/05_optimizers.ipynb"
@@ -175,7 +176,9 @@ def _adam_random(rng):
 function_question(
     "5.3", "Adam step", name="adam_step", reference=_adam, outputs=("w", "m", "v"),
     cases=_adam_cases(), random_cases=_adam_random, section=SECTION + "#ch5-adam",
-    rtol=1e-5, atol=1e-9,  # a float32 answer is right: its rounding is ~1e-7 of w
+    # relative only: v is ~1e-12..1e-6 here, so any atol would wave it through (1e-9 did);
+    # a float32 answer is right: in float32, 1 - beta2 is off by 1.3e-5 of itself
+    rtol=5e-5, atol=0.0,
     mistakes=[
         Mistake("adam-no-bias-correction", "You used m and v directly. Adam divides them by "
                 "(1 - beta1**t) and (1 - beta2**t) because both start at zero and are biased "
@@ -193,6 +196,9 @@ function_question(
                 "every step.", variant=_adam_corrected_state),
         Mistake("wrong-sign", "Your weights move uphill: the update subtracts "
                 "lr * m_hat / (sqrt(v_hat) + eps).", variant=_adam_wrong_sign),
+        Mistake("adam-old-v-returned", "You returned the OLD v: return the updated second "
+                "moment v = beta2 * v + (1 - beta2) * g**2 as the new state.",
+                variant=lambda w, g, m, v, *a: (*_adam(w, g, m, v, *a)[:2], v)),
     ],
 )
 
@@ -234,3 +240,15 @@ value_question(
               Mistake("step-decay-once", "Epoch 20 is a drop too: floor(25 / 10) = 2 drops.",
                       value=0.05)],
 )
+
+text_question(
+    "5.7", "Batch size and learning rate", name="answer_5_7",
+    section=SECTION + "#ch5-batch-size", min_words=30, points=2,
+    rubric=("2 points: says that a smaller batch gives a noisier gradient estimate (the "
+            "variance of a mean of B examples falls like 1/B) but more updates per epoch, a "
+            "larger batch a smoother estimate but fewer steps, so at a fixed number of epochs "
+            "large batches can end undertrained; that the learning rate must be chosen with "
+            "the batch size (a rate that suits large batches can diverge with small ones: "
+            "nan, accuracy at chance); and backs a claim with a figure or measurement of the "
+            "chapter. 1 point: the trade-off without evidence. 0: 'larger batches are "
+            "always better'."))

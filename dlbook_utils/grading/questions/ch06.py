@@ -154,9 +154,9 @@ value_question(
         Mistake("early-stopping-stop-epoch", "Epoch 10 is where training STOPS (three epochs "
                 "without improvement after the best one); restore_best_weights keeps the "
                 "weights of the best epoch.", value=10),
-        Mistake("early-stopping-first-rise", "The validation loss rises once after epoch 5 but "
-                "improves again at epoch 7: with patience 3 one bad epoch does not stop training.",
-                value=5),
+        Mistake("early-stopping-first-rise", "With patience 3, one epoch without improvement "
+                "does not stop training: keep reading the validation curve after its first "
+                "rise, and keep the weights of its lowest point.", value=5),
         Mistake("early-stopping-train-loss", "Early stopping watches the VALIDATION loss; the "
                 "training loss keeps falling to the end.", value=12),
     ],
@@ -229,3 +229,7 @@ function_question(
                 variant=_adamw_no_decay),
     ],
 )
+
+# the assignments live in their own modules: 6.7 dropout layer and 6.9 written (ch06_dropout),
+# 6.8 a training loop judged on held-out digits (ch06_train)
+from . import ch06_dropout, ch06_train  # noqa: E402, F401
