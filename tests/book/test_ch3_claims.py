@@ -83,7 +83,7 @@ def scaled_net(sizes, s, *, scale_biases: bool, seed=0):
 
 
 def homogeneity_error(sizes, s, *, scale_biases: bool) -> float:
-    """max |f_s(x) - s^L f_1(x)| / max |s^L f_1(x)| on random inputs."""
+    """max |f_s(x) - s^D f_1(x)| / max |s^D f_1(x)| on random inputs (D layers)."""
     X = np.random.default_rng(1).standard_normal((500, sizes[0]))
     f1 = scaled_net(sizes, 1.0, scale_biases=scale_biases).forward(X)
     fs = scaled_net(sizes, s, scale_biases=scale_biases).forward(X)
@@ -99,7 +99,7 @@ def test_relu_net_rescales_when_biases_scale_with_depth(s):
 
 @pytest.mark.parametrize("s", [0.3, 2.0, 7.0])
 def test_fixed_biases_break_the_rescaling(s):
-    # the chapter's fix: scaling only the weights moves the folds, so f_s != s^L f_1
+    # the chapter's fix: scaling only the weights moves the folds, so f_s != s^D f_1
     assert homogeneity_error([3, 16, 16, 2], s, scale_biases=False) > 0.05
 
 
