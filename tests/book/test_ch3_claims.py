@@ -83,7 +83,7 @@ def scaled_net(sizes, s, *, scale_biases: bool, seed=0):
 
 
 def homogeneity_error(sizes, s, *, scale_biases: bool) -> float:
-    """max |f_s(x) - s^L f_1(x)| / max |s^L f_1(x)| on random inputs."""
+    """max |f_s(x) - s^D f_1(x)| / max |s^D f_1(x)| on random inputs (D layers)."""
     X = np.random.default_rng(1).standard_normal((500, sizes[0]))
     f1 = scaled_net(sizes, 1.0, scale_biases=scale_biases).forward(X)
     fs = scaled_net(sizes, s, scale_biases=scale_biases).forward(X)
@@ -99,7 +99,7 @@ def test_relu_net_rescales_when_biases_scale_with_depth(s):
 
 @pytest.mark.parametrize("s", [0.3, 2.0, 7.0])
 def test_fixed_biases_break_the_rescaling(s):
-    # the chapter's fix: scaling only the weights moves the folds, so f_s != s^L f_1
+    # the chapter's fix: scaling only the weights moves the folds, so f_s != s^D f_1
     assert homogeneity_error([3, 16, 16, 2], s, scale_biases=False) > 0.05
 
 
@@ -133,3 +133,65 @@ def test_a_smooth_activation_is_caught_by_the_midpoint_check():
     P, Q = rng.uniform(-3, 3, (2, 3000, 2))
     within, _ = midpoint_gaps(lambda X: np.tanh(X @ W1 + b1) @ v, W1, b1, P, Q)
     assert within.max() > 1e-6
+
+
+# ---------------------------------------------------------------- regions of a deeper ReLU net
+def full_pattern(net, X):
+    """On/off of every hidden ReLU of a package MLP for each row of X: (m, n_hidden) bool."""
+    on = []
+    for layer in net.layers[:-1]:
+        X = layer.forward(X)
+        if isinstance(layer, layers.ReLU):
+            on.append(X > 0)
+    return np.hstack(on)
+
+
+def segments_leaving_pattern(net, P, Q, n_cols):
+    """How many segments P-Q, whose ends agree on the first n_cols pattern bits, leave the
+    ends' full pattern somewhere in between (11 points per segment)."""
+    pat_P, pat_Q = full_pattern(net, P), full_pattern(net, Q)
+    keep = (pat_P[:, :n_cols] == pat_Q[:, :n_cols]).all(axis=1)
+    t = np.linspace(0, 1, 11)[:, None, None]
+    seg = ((1 - t) * P[keep] + t * Q[keep]).reshape(-1, P.shape[1])
+    inside = full_pattern(net, seg).reshape(11, keep.sum(), -1) == pat_P[keep]
+    return int((~inside.all(axis=(0, 2))).sum()), int(keep.sum())
+
+
+def test_one_full_activation_pattern_is_one_convex_region():
+    # the chapter's claim: with both layers' patterns fixed, every condition is linear in x
+    net = scaled_net([2, 10, 10, 2], 1.0, scale_biases=False, seed=4)
+    P, Q = np.random.default_rng(5).uniform(-2, 2, (2, 20000, 2))
+    leaving, pairs = segments_leaving_pattern(net, P, Q, n_cols=20)
+    assert pairs > 100 and leaving == 0
+
+
+def test_a_first_layer_pattern_alone_is_caught_as_not_convex():
+    # planted: match only the first layer's 10 bits; segments then cross second-layer folds
+    net = scaled_net([2, 10, 10, 2], 1.0, scale_biases=False, seed=4)
+    P, Q = np.random.default_rng(5).uniform(-2, 2, (2, 20000, 2))
+    leaving, _ = segments_leaving_pattern(net, P, Q, n_cols=10)
+    assert leaving > 10
+
+
+# ---------------------------------------------------------------- the sawtooth (depth separation)
+def sawtooth_kinks(m, middle_bias=-0.5):
+    """Kinks on [0, 1] of the tent map composed m times, built as the chapter builds it."""
+    first = (np.array([[1.0, 1.0]]), np.array([0.0, -0.5]))
+    middle = (np.array([[2.0, 2.0], [-4.0, -4.0]]), np.array([0.0, middle_bias]))
+    params = [first] + [middle] * (m - 1) + [(np.array([[2.0], [-4.0]]), np.zeros(1))]
+    x = np.linspace(0, 1, 2 ** 12 + 1)[:, None]
+    for lyr, (W, b) in enumerate(params):
+        x = x @ W + b
+        x = np.maximum(x, 0) if lyr < len(params) - 1 else x
+    slope = np.diff(x[:, 0]) * 2 ** 12
+    return int((np.abs(np.diff(slope)) > 1e-6).sum())
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 5, 8])
+def test_m_tent_layers_make_2_to_the_m_pieces(m):
+    assert sawtooth_kinks(m) == 2 ** m - 1
+
+
+def test_a_wrong_tent_bias_is_caught():
+    # planted: the middle layers' second unit switches at t = 0 instead of 1/2
+    assert sawtooth_kinks(4, middle_bias=0.0) != 2 ** 4 - 1
