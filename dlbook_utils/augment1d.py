@@ -5,10 +5,12 @@ last, as ``Conv1D``) and returns a new float array of the same shape and dtype; 
 never modified. Random variants take ``rng: np.random.Generator`` and draw one transformation
 *per signal*.
 
-The signals are treated as circular, index ``t`` and ``t + length`` being the same point:
-MNIST-1D makes its examples by rolling a padded template around a circle, so a circular shift
-produces a signal of the same kind, and no position ever has to be filled in. The chapter's
-equations (book chapter 7):
+The signals are treated as circular, index ``t`` and ``t + length`` being the same point, so
+that no position ever has to be filled in. That is a convenience, not a property of MNIST-1D:
+its generator moves a zero-padded template without wrapping it around and adds a linear trend
+(shear), so the last and first samples of a signal are not neighbours. A circular shift moves
+that seam into the signal: the label is kept, but the result is not exactly a signal the
+generator would make. The chapter's equations (book chapter 7):
 
 * shift by ``k`` positions:      ``x'[t] = x[(t - k) mod L]``                 (eq-shift-1d)
 * stretch by ``s`` about ``o``:  ``x'[t] = x~((o + (t - o) / s) mod L)``       (eq-stretch-1d)

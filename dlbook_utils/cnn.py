@@ -33,18 +33,22 @@ def _out_length(length: int) -> int:
 
 
 def mnist1d_cnn(*, rng: np.random.Generator, channels: int = 32, batchnorm: bool = True,
-                length: int = 40, n_classes: int = 10, dtype=np.float64) -> Sequential:
+                bn_momentum: float = 0.99, length: int = 40, n_classes: int = 10,
+                dtype=np.float64) -> Sequential:
     """The CNN above as a ``Sequential``: x (n, length, 1) -> logits (n, n_classes).
 
-    ``batchnorm=False`` leaves out the BatchNorm layers (for the chapter's comparison). The
-    first layer skips dL/dx (``need_input_grad=False``), which training never uses.
+    ``batchnorm=False`` leaves out the BatchNorm layers (for the chapter's comparison).
+    ``bn_momentum`` is their moving-average momentum: Keras's 0.99 averages over ~100 steps,
+    too slow for a short run (a few hundred steps), where 0.9 (~10 steps) keeps the statistics
+    used at evaluation in step with the weights. The first layer skips dL/dx
+    (``need_input_grad=False``), which training never uses.
     """
     layers, c_in = [], 1
     for kernel_size, stride in BLOCKS:
         layers.append(Conv1D(c_in, channels, kernel_size, rng=rng, stride=stride,
                              padding="same", dtype=dtype))
         if batchnorm:
-            layers.append(BatchNorm(channels, dtype=dtype))
+            layers.append(BatchNorm(channels, momentum=bn_momentum, dtype=dtype))
         layers.append(ReLU())
         c_in = channels
     layers += [Flatten(), Dense(_out_length(length) * channels, n_classes, rng=rng, dtype=dtype)]

@@ -119,6 +119,45 @@ def test_random_stretch_range_and_errors():
         S.stretch(x, np.ones(3))
 
 
+def drawn_log_factors(random_stretch_fn, n=4000, max_factor=1.5) -> np.ndarray:
+    """The log s that random_stretch_fn drew, read back from a stretched ramp.
+
+    For x[t] = t - o, eq-stretch-1d gives x'[t] = (t - o) / s wherever u does not wrap, which
+    holds at the two centre samples for any s in the range: s = 1 / (x'[20] - x'[19])."""
+    length = 40
+    ramp = np.tile(np.arange(length) - (length - 1) / 2, (n, 1))  # (n, 40)
+    out = random_stretch_fn(ramp, max_factor, rng=np.random.default_rng(5))
+    return -np.log(out[:, 20] - out[:, 19])
+
+
+def log_uniform_distance(random_stretch_fn, max_factor=1.5) -> float:
+    """Kolmogorov-Smirnov distance of the drawn log s from uniform on [-log m, log m]."""
+    log_s = np.sort(drawn_log_factors(random_stretch_fn, max_factor=max_factor))
+    edge = np.log(max_factor)
+    cdf = (log_s + edge) / (2 * edge)  # the uniform CDF at the sorted draws
+    n = len(log_s)
+    return float(max(np.max(np.arange(1, n + 1) / n - cdf), np.max(cdf - np.arange(n) / n)))
+
+
+def test_random_stretch_draws_log_s_uniformly_and_symmetrically():
+    log_s = drawn_log_factors(S.random_stretch)
+    assert np.all(np.abs(log_s) <= np.log(1.5) + 1e-9)  # inside [1/1.5, 1.5]
+    # 4000 draws: the KS distance of a correct sampler exceeds 0.031 with probability < 0.001
+    assert log_uniform_distance(S.random_stretch) < 0.031
+    assert abs(np.mean(log_s > 0) - 0.5) < 0.03  # narrowing and widening equally likely
+
+
+def test_log_uniform_check_catches_planted_bugs():
+    def widen_only(x, max_factor, *, rng):  # draws only s >= 1
+        return S.stretch(x, np.exp(rng.uniform(0, np.log(max_factor), size=len(x))))
+
+    def uniform_in_s(x, max_factor, *, rng):  # uniform in s: widening more likely
+        return S.stretch(x, rng.uniform(1 / max_factor, max_factor, size=len(x)))
+
+    for bug in (widen_only, uniform_in_s):
+        assert log_uniform_distance(bug) > 0.05, bug.__name__
+
+
 # ----------------------------------------------------------------------------- noise, inputs
 @pytest.mark.checks("eq-noise", kind="closed form", tol="atol 1e-6")
 def test_signal_noise_is_the_equation_without_a_range():

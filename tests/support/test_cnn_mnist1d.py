@@ -51,3 +51,12 @@ def test_the_keras_cnn_has_the_same_layers_and_parameter_count(batchnorm):
     # convs 5*1*32 + 32, 2 x (3*32*32 + 32), dense 320*10 + 10: 9610; BN: 3 x (32 + 32) more
     assert n_ours == n_theirs == (9_802 if batchnorm else 9_610)
     assert theirs.output_shape == (None, 10)
+
+
+def test_bn_momentum_reaches_every_batchnorm_layer():
+    model = cnn.mnist1d_cnn(rng=np.random.default_rng(0), bn_momentum=0.9)
+    momenta = [layer.momentum for layer in model.layers if type(layer).__name__ == "BatchNorm"]
+    assert momenta == [0.9] * 3
+    default = cnn.mnist1d_cnn(rng=np.random.default_rng(0))
+    assert [layer.momentum for layer in default.layers
+            if type(layer).__name__ == "BatchNorm"] == [0.99] * 3  # Keras's default
