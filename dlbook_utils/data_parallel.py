@@ -38,7 +38,7 @@ from .parallel_checks import (  # re-exported: the chapter imports one module
     step_times,
 )
 
-__all__ = ["train", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
+__all__ = ["train", "replica_loss", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
            "WARMUP_STEPS", "max_weight_difference", "float32_bound", "gradient_ratio",
            "ms_per_step", "step_times"]
 
@@ -129,6 +129,20 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
     return results
 
 
+def replica_loss(tf, model, xb, yb, *, average_over, global_batch):
+    """This worker's share of a global batch's loss, a scalar.
+
+    xb (B, 64), yb (B,): the worker's B rows of the global batch of rB.
+    """
+    logits = model(xb, training=True)  # (B, 10)
+    per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        yb, logits)  # (B,)
+    if average_over == "global":  # eq-global-batch-loss: sum / (rB)
+        return tf.nn.compute_average_loss(
+            per_example, global_batch_size=global_batch)
+    return tf.reduce_mean(per_example)  # eq-local-mean-bug: sum / B
+
+
 def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed, average_over):
     import keras
 
@@ -146,15 +160,10 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
         model.set_weights(_initial_weights(hidden, seed))
         optimizer = keras.optimizers.SGD(learning_rate=lr)
 
-    def replica_loss(xb, yb):
-        per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, model(xb, training=True))
-        if average_over == "global":
-            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-        return tf.reduce_mean(per_example)  # planted bug: divides by B, not by rB
-
     def replica_gradient(xb, yb):
         with tf.GradientTape() as tape:
-            loss = replica_loss(xb, yb)
+            loss = replica_loss(tf, model, xb, yb, average_over=average_over,
+                                global_batch=global_batch)
         return loss, tape.gradient(loss, model.trainable_variables)
 
     def replica_step(xb, yb):
