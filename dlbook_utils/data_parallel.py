@@ -38,7 +38,7 @@ from .parallel_checks import (  # re-exported: the chapter imports one module
     step_times,
 )
 
-__all__ = ["train", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
+__all__ = ["train", "replica_loss", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
            "WARMUP_STEPS", "max_weight_difference", "float32_bound", "gradient_ratio",
            "ms_per_step", "step_times"]
 
@@ -100,8 +100,9 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
 
     A result holds ``weights`` [W1 (64, h), b1 (h,), W2 (h, 10), b2 (10,)] after training,
     ``first_gradient`` (the same shapes: the summed gradient of the first global batch, the one
-    the optimizer applies), ``losses`` (steps,) the loss of each global batch, ``step_seconds``
-    (steps,) the wall time of each step, ``allreduce_seconds`` the time of one all-reduce of a
+    the optimizer applies), ``losses`` (steps,) the loss of each global batch (summed over the
+    workers once, after training), ``step_seconds`` (steps,) the wall time of each step (the
+    update and its gradient all-reduce, nothing else), ``allreduce_seconds`` the time of one all-reduce of a
     gradient (communication alone), ``setup_seconds`` (to the first step; for the first run
     this includes TF's import and the cluster's start) and ``conditions``.
     """
@@ -128,6 +129,20 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
     return results
 
 
+def replica_loss(tf, model, xb, yb, *, average_over, global_batch):
+    """This worker's share of a global batch's loss, a scalar.
+
+    xb (B, 64), yb (B,): the worker's B rows of the global batch of rB.
+    """
+    logits = model(xb, training=True)  # (B, 10)
+    per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        yb, logits)  # (B,)
+    if average_over == "global":  # eq-global-batch-loss: sum / (rB)
+        return tf.nn.compute_average_loss(
+            per_example, global_batch_size=global_batch)
+    return tf.reduce_mean(per_example)  # eq-local-mean-bug: sum / B
+
+
 def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed, average_over):
     import keras
 
@@ -145,15 +160,10 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
         model.set_weights(_initial_weights(hidden, seed))
         optimizer = keras.optimizers.SGD(learning_rate=lr)
 
-    def replica_loss(xb, yb):
-        per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, model(xb, training=True))
-        if average_over == "global":
-            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-        return tf.reduce_mean(per_example)  # planted bug: divides by B, not by rB
-
     def replica_gradient(xb, yb):
         with tf.GradientTape() as tape:
-            loss = replica_loss(xb, yb)
+            loss = replica_loss(tf, model, xb, yb, average_over=average_over,
+                                global_batch=global_batch)
         return loss, tape.gradient(loss, model.trainable_variables)
 
     def replica_step(xb, yb):
@@ -165,8 +175,11 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     @tf.function
-    def step(xb, yb):
-        return total(strategy.run(replica_step, args=(xb, yb)))
+    def step(xb, yb):  # returns this worker's loss: no extra exchange inside the timed step
+        return strategy.experimental_local_results(strategy.run(replica_step, args=(xb, yb)))[0]
+
+    def sum_over_workers(values):  # one all-reduce, after training, of every step's local loss
+        return total(strategy.experimental_distribute_values_from_function(lambda _: values))
 
     @tf.function
     def summed_gradient(xb, yb):
@@ -186,17 +199,18 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
     setup_seconds = time.perf_counter() - begin
     print(f"worker {task} of {n_replicas}: set up in {setup_seconds:.1f} s; training {steps} steps",
           flush=True)  # a progress mark in the worker's log
-    losses, step_seconds = [], []
+    local_losses, step_seconds = [], []
     for xb, yb in batches:
         tic = time.perf_counter()
-        losses.append(float(step(xb, yb).numpy()))  # .numpy() waits for the step to finish
+        local_losses.append(step(xb, yb).numpy())  # .numpy() waits for the step to finish
         step_seconds.append(time.perf_counter() - tic)
+    losses = sum_over_workers(tf.constant(np.array(local_losses, np.float32))).numpy()
     allreduce_only()  # trace
     tic = time.perf_counter()
     for _ in range(10):
         allreduce_only().numpy()
     return {"weights": [w.numpy() for w in model.trainable_variables],
-            "first_gradient": first_gradient, "losses": np.array(losses),
+            "first_gradient": first_gradient, "losses": losses.astype(np.float64),
             "step_seconds": np.array(step_seconds),
             "allreduce_seconds": (time.perf_counter() - tic) / 10, "setup_seconds": setup_seconds}
 

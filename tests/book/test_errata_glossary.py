@@ -4,7 +4,14 @@ import pytest
 import yaml
 
 from dlbook_utils import bookdata
-from tests.book.bookscan import chapter_page, labels_in, missing_labels, page_texts
+from tests.book.bookscan import (
+    chapter_page,
+    conflicting_translations,
+    first_use_chapter,
+    labels_in,
+    missing_labels,
+    page_texts,
+)
 
 ERRATA = bookdata.load_errata()
 GLOSSARY = bookdata.load_glossary()
@@ -103,3 +110,57 @@ def test_no_records_left_in_the_old_book_folders():
                    for p in (BOOK / kind).glob("*.yml"))
     assert not stray, f"move {stray} to dlbook_utils/book_records/ (where bookdata reads them)"
     assert bookdata.RECORDS_DIR.name == "book_records" and (bookdata.RECORDS_DIR / "errata").is_dir()
+
+
+# Compound terms of the text that are not glossary terms but end in one: their Chinese name is
+# not a second translation of the shorter term.
+COMPOUNDS = ("proximal gradient descent",)
+
+
+def chapter_texts() -> dict[str, str]:
+    """Chapter number -> the chapter's prose, in reading order."""
+    pages = {f"{n:02d}": chapter_page(f"{n:02d}") for n in range(1, 100)}
+    return {ch: "\n".join(page_texts(p)) for ch, p in pages.items() if p}
+
+
+def translation_conflicts(glossary, texts) -> list[str]:
+    longer = [t["en"] for t in glossary] + list(COMPOUNDS)
+    return [f"{t['en']}: glossary {t['zh']}, ch{ch} {sorted(names)}"
+            for t in glossary for ch, text in texts.items()
+            if (names := conflicting_translations(t["en"], t["zh"], text, longer))]
+
+
+def misplaced_first_uses(glossary, texts) -> list[str]:
+    found = ((t, first_use_chapter(t["en"], t["zh"], texts)) for t in glossary)
+    return [f"{t['en']}: first_use ch{t['chapter']}, first used in ch{ch}"
+            for t, ch in found if ch is not None and ch != t["chapter"]]
+
+
+def test_every_term_has_one_chinese_name_across_the_book():
+    assert translation_conflicts(GLOSSARY, chapter_texts()) == []
+
+
+def test_every_first_use_is_in_the_first_chapter_that_uses_the_term():
+    assert misplaced_first_uses(GLOSSARY, chapter_texts()) == []
+
+
+def test_translation_checker_catches_a_planted_second_name():
+    glossary = [{"en": "logits", "zh": "未归一化的对数概率", "chapter": "02"},
+                {"en": "dropout", "zh": "丢弃法（Dropout）", "chapter": "06"},
+                {"en": "inverted dropout", "zh": "反向丢弃", "chapter": "06"}]
+    texts = {"02": "the **logits (未归一化的对数概率)** of each class",
+             "06": "Dropout (丢弃法) ... inverted dropout (反向丢弃) ... dropout, 丢弃法",
+             "08": "returns logits (未归一化的对数几率, the scores before the softmax)"}
+    assert translation_conflicts(glossary, texts) == [
+        "logits: glossary 未归一化的对数概率, ch08 ['未归一化的对数几率']"]
+
+
+def test_first_use_checker_catches_a_label_in_a_later_chapter():
+    glossary = [{"en": "epoch", "zh": "轮次", "chapter": "05"},
+                {"en": "capacity", "zh": "容量", "chapter": "02"},
+                {"en": "test set", "zh": "测试集", "chapter": "03"}]
+    texts = {"01": "It runs for at most 100 **epochs (轮次)**, passes over all",
+             "02": "wasted capacity; one epoch later",
+             "03": "a held-out test set"}
+    assert misplaced_first_uses(glossary, texts) == [
+        "epoch: first_use ch05, first used in ch01"]

@@ -33,7 +33,7 @@ from dlbook_utils import bookdata
 from tests.book.bookscan import chapter_page
 
 # Chapters checked so far; the issues that rewrite chapters 5-10 extend this list (never 08).
-CHAPTERS = ["01", "02", "03", "04", "05", "06", "07", "10"]
+CHAPTERS = ["01", "02", "03", "04", "05", "06", "07", "09", "10"]
 # strict: an unexpected pass fails, so the mark is removed as soon as a chapter complies.
 NOT_YET: dict[str, str] = {}
 MAX_SHARE = 0.10
