@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-import yaml
 
 from dlbook_utils.project import colab_url
 from tests.platform.test_notebook_coverage import toc_files
+from tools.build_site import build
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,26 +37,12 @@ pytestmark = [
 ]
 
 
-def build_site(out: Path) -> Path:
+def build_site(out: Path, *, solutions: bool = True) -> Path:
     """Build the book with stored outputs into ``out``; fail on any warning."""
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    config["execute"]["execute_notebooks"] = "off"
-    # Jupyter Book resolves local extensions' folders against the config file's folder.
-    for name, folder in config["sphinx"].get("local_extensions", {}).items():
-        config["sphinx"]["local_extensions"][name] = str(REPO / folder)
-    cfg = out / "_config.yml"
-    cfg.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run(
-        [str(jb), "build", "-W", "--keep-going", "--config", str(cfg), "--path-output", str(out),
-         str(REPO)],
-        capture_output=True, text=True, cwd=REPO,
-    )
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log)
-    assert proc.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
+    html, log, code = build(out, solutions=solutions)
+    assert code == 0, f"jupyter-book build failed:\n{log[-6000:]}"
     assert "WARNING" not in log, f"the build logged warnings:\n{log[-6000:]}"
-    return out / "_build" / "html"
+    return html
 
 
 @pytest.fixture(scope="session")
@@ -96,8 +81,6 @@ def toc_pages() -> list[str]:
 
 def stored_figures_and_citations(notebook: Path) -> tuple[int, bool]:
     """How many PNG figures a notebook stores, and whether its text cites anything."""
-    import json
-
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     figures = sum("image/png" in out.get("data", {})
                   for c in cells if c["cell_type"] == "code" for out in c.get("outputs", []))
@@ -160,8 +143,30 @@ def test_page_renders_offline(site, browser, page_path):
             launch = page.locator(f'a[href^="{colab_url(notebook_path)}"]')
             assert launch.count() >= 1, f"{page_path}: no Colab launch button for {notebook_path}"
             assert page.locator('a[href$=".ipynb"]').count() >= 1, f"{page_path}: no download button"
+            if page_path.startswith(("exercises/", "solutions/")):
+                check_exercise_page(page, html, page_path, notebook)
     finally:
         page.close()
+
+
+def check_exercise_page(page, html: Path, page_path: str, notebook: Path) -> None:
+    """An exercise or solution page: all its math typeset, linked from its chapter, solutions folded."""
+    n_math = (html / page_path).read_text(encoding="utf-8").count('class="math')
+    assert n_math >= 1, f"{page_path}: no math on the page"
+    typeset = page.locator("article mjx-container").count()
+    assert typeset >= n_math, f"{page_path}: {typeset} of {n_math} formulas typeset"
+    chapter = html / "book" / (notebook.name.removeprefix("ch").removesuffix(".ipynb") + ".html")
+    assert f'href="../{page_path}"' in chapter.read_text(encoding="utf-8"), (
+        f"{chapter.name} does not link {page_path}")
+    if page_path.startswith("solutions/"):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        n_solutions = sum(c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])
+                          for c in cells)
+        folded = page.locator("article details:has(summary:has-text('Show the solution'))")
+        assert folded.count() == n_solutions >= 1, (
+            f"{page_path}: {folded.count()} folded solutions, {n_solutions} in the notebook")
+        assert not any(folded.nth(i).evaluate("d => d.open") for i in range(folded.count())), (
+            f"{page_path}: a solution is shown unfolded")
 
 
 def test_internal_links_resolve(site):
