@@ -75,6 +75,27 @@ def browser():
         b.close()
 
 
+# Code and printed output fit the column of a 1280-pixel-wide window: 75 characters of the code
+# font (measured: a 666-px code block with 32 px of padding, 8.43 px per character), which is
+# the notebooks' ruff line length (book/ruff.toml). The chapters still being rewritten to that
+# width join WIDTH_CHECKED_CHAPTERS when their rewrite is merged.
+WINDOW_WIDTH = 1280
+WIDTH_CHECKED_CHAPTERS = ["book/02_core_concepts.html", "book/04_backprop.html", "book/glossary.html"]
+# Every element of a code cell (its source, its outputs) that needs a horizontal scroll, with
+# folded cells opened first: a folded setup or solution cell must fit once unfolded.
+OVERFLOWING_JS = """() => {
+  document.querySelectorAll('article details').forEach(d => { d.open = true; });
+  return [...document.querySelectorAll('article div.cell, article div.cell *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+    .map(e => (e.innerText || '').split('\\n').reduce((a, l) => l.length > a.length ? l : a, ''));
+}"""
+
+
+def overflowing_code(page) -> list[str]:
+    """The longest line of each code cell or output of ``page`` that scrolls horizontally."""
+    return page.evaluate(OVERFLOWING_JS)
+
+
 def toc_pages() -> list[str]:
     return sorted(f + ".html" for f in toc_files())
 
@@ -90,7 +111,7 @@ def stored_figures_and_citations(notebook: Path) -> tuple[int, bool]:
 
 def visit(browser, url: str):
     """Load ``url``; return (page, console errors, requests that left localhost)."""
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": WINDOW_WIDTH, "height": 800})
     errors, external = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -225,5 +246,38 @@ def test_screenshot_shows_typeset_math(site, browser, tmp_path_factory):
         page.screenshot(path=str(shot), full_page=False)
         print(f"screenshot of {chapter} with {n_math} typeset formulas: {shot}")
         assert n_math >= 1 and shot.stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+def width_checked_pages() -> list[str]:
+    return WIDTH_CHECKED_CHAPTERS + [p for p in toc_pages()
+                                     if p.startswith(("exercises/", "solutions/"))]
+
+
+@pytest.mark.parametrize("page_path", width_checked_pages())
+def test_code_fits_the_column(site, browser, page_path):
+    """No code cell or output scrolls horizontally in a 1280-pixel-wide window."""
+    _, base = site
+    page, _, _ = visit(browser, urljoin(base, page_path))
+    try:
+        assert page.locator("article div.cell").count() >= 1, f"{page_path}: no code cells"
+        wide = overflowing_code(page)
+        assert not wide, f"{page_path}: {len(wide)} code blocks scroll, e.g. {wide[:3]}"
+    finally:
+        page.close()
+
+
+def test_code_width_check_catches_a_long_line(site, browser):
+    """A planted 100-character line in a code cell, and one in an output, both scroll."""
+    _, base = site
+    page, _, _ = visit(browser, urljoin(base, WIDTH_CHECKED_CHAPTERS[0]))
+    try:
+        assert not overflowing_code(page)
+        for where in ("div.cell_input pre", "div.cell_output pre"):
+            page.reload(wait_until="networkidle")
+            page.locator(f"article {where}").first.evaluate(
+                "(e, line) => { e.textContent += '\\n' + line; }", "x = " + "1" * 96)
+            assert any("1" * 96 in line for line in overflowing_code(page)), f"{where} not caught"
     finally:
         page.close()
