@@ -84,6 +84,13 @@ def localise_site_links(app, doctree, fromdocname: str) -> None:
         ref["classes"] = [c for c in ref.get("classes", []) if c != "external"] + ["internal"]
 
 
+def tag_solutions(app) -> None:
+    """Set the tag ``solutions`` unless the book is built without them (``{only} solutions``)."""
+    if not no_solutions():
+        app.tags.add("solutions")
+
+
 def setup(app):
+    app.connect("builder-inited", tag_solutions)
     app.connect("doctree-resolved", localise_site_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -134,6 +134,8 @@ def test_every_toc_entry_has_a_page(site):
     missing = [p for p in toc_pages() if not (html / p).exists()]
     assert not missing, f"TOC entries without an HTML page: {missing}"
     assert (html / "index.html").exists()
+    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "worked solutions" in intro, "the intro's {only} solutions block is missing"
 
 
 @pytest.mark.parametrize("page_path", toc_pages())

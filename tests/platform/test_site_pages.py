@@ -112,11 +112,30 @@ def test_site_links_become_local_and_the_solution_line_goes_without_solutions(tm
     assert code == 0 and "WARNING" not in log, log[-3000:]
     assert 'href="book/a.html#a-section"' in (html / "intro.html").read_text()
     assert 'href="../solutions/s.html"' in (html / "book" / "a.html").read_text()
+    traces = solution_traces(html)  # the inspection finds what a book with solutions has
+    assert "page solutions/s.html" in traces and "book/a.html: link ../solutions/s.html" in traces
+    assert any("'Solutions' part in the TOC" in t for t in traces), traces
     html, log, code = build(tmp_path / "without", root=root, solutions=False)
     assert code == 0 and "WARNING" not in log, log[-3000:]
     page = (html / "book" / "a.html").read_text()
-    assert "solutions/" not in page and "Solution page" not in page
-    assert not (html / "solutions").exists()
+    assert "Solution page" not in page and not solution_traces(html)
+
+
+def solution_traces(html: Path) -> list[str]:
+    """Every trace of the solutions on a built site: pages, links, TOC entries, search entries."""
+    traces = [f"page {p.relative_to(html)}" for p in html.glob("solutions/*.html")]
+    for page in html.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        traces += [f"{page.relative_to(html)}: link {h}"
+                   for h in re.findall(r'href="([^"]*solutions/[^"]*)"', text)]
+        if re.search(r'class="caption-text">\s*Solutions\s*<', text):
+            traces.append(f"{page.relative_to(html)}: a 'Solutions' part in the TOC")
+    index = html / "searchindex.js"
+    if index.exists() and "solutions/" in index.read_text(encoding="utf-8"):
+        traces.append("searchindex.js lists a solution page")
+    return traces
 
 
 def test_a_missing_label_and_a_solution_link_in_running_text_fail_the_build(tmp_path):
@@ -134,3 +153,17 @@ def test_a_book_without_solutions_needs_a_solutions_part():
     assert "Solutions" not in [p["caption"] for p in toc_without_solutions(toc)["parts"]]
     with pytest.raises(ValueError, match="expected a part with caption 'Solutions'"):
         toc_without_solutions({"parts": [{"caption": "Chapters", "chapters": []}]})
+
+
+@pytest.mark.site
+def test_the_whole_book_without_solutions(tmp_path):
+    """`make book-nosolutions`: no solution page, link, TOC part or search entry; exercises stay."""
+    html, log, code = build(tmp_path, solutions=False)
+    assert code == 0 and "WARNING" not in log, log[-6000:]
+    assert not solution_traces(html), solution_traces(html)[:10]
+    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "exercises/" in intro and "worked solutions" not in intro, "the intro's {only} block"
+    for chapter in CHAPTERS:
+        page = (html / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+        assert f'href="../exercises/ch{chapter}.html"' in page, f"{chapter} lost its exercise link"
+        assert (html / "exercises" / f"ch{chapter}.html").exists()
