@@ -176,13 +176,19 @@ test-fast: install
 	$(PY) -m pytest -n 2 -m "not browser and not site" tests $(PYTEST_ARGS)
 
 # Newest releases allowed by pyproject's lower bounds, Python 3.12 when present (Colab's version).
+# Stored outputs were made with the pinned releases; newer NumPy/TF kernels round differently, so
+# a training run ends a little elsewhere (e.g. 0.593 vs 0.599 validation accuracy). Here the
+# notebooks must run, without error or hang, and print the same text, verdicts and counts; their
+# decimal numbers are masked (tests/nbval_sanitize_latest.cfg). `make test` compares every digit.
+NBVAL_LATEST := $(subst tests/nbval_sanitize.cfg,.venv-latest/nbval_sanitize.cfg,$(NBVAL))
 test-latest: browser-deps $(VENDOR)/embed-amd.js
 	test -x .venv-latest/bin/python || $(LATEST_PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e ".[tf,book,test]"
+	cat tests/nbval_sanitize.cfg tests/nbval_sanitize_latest.cfg > .venv-latest/nbval_sanitize.cfg
 	.venv-latest/bin/ruff check .
 	$(call SAFE_BLAS,.venv-latest/bin/python) \
-	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL_LATEST) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
