@@ -168,6 +168,9 @@ def test_page_renders_offline(site, browser, page_path):
             assert page.locator('a[href$=".ipynb"]').count() >= 1, f"{page_path}: no download button"
             if page_path.startswith(("exercises/", "solutions/")):
                 check_exercise_page(page, html, page_path, notebook)
+        if page_path in width_checked_pages():  # last: it unfolds every folded cell
+            wide = overflowing_code(page)
+            assert not wide, f"{page_path}: {len(wide)} code blocks scroll, e.g. {wide[:3]}"
     finally:
         page.close()
 
@@ -257,17 +260,10 @@ def width_checked_pages() -> list[str]:
                                      if p.startswith(("exercises/", "solutions/"))]
 
 
-@pytest.mark.parametrize("page_path", width_checked_pages())
-def test_code_fits_the_column(site, browser, page_path):
-    """No code cell or output scrolls horizontally in a 1280-pixel-wide window."""
-    _, base = site
-    page, _, _ = visit(browser, urljoin(base, page_path))
-    try:
-        assert page.locator("article div.cell").count() >= 1, f"{page_path}: no code cells"
-        wide = overflowing_code(page)
-        assert not wide, f"{page_path}: {len(wide)} code blocks scroll, e.g. {wide[:3]}"
-    finally:
-        page.close()
+def test_width_checked_pages_are_pages():
+    """test_page_renders_offline checks the code width of these pages; each must be in the TOC."""
+    assert set(width_checked_pages()) <= set(toc_pages()), set(width_checked_pages()) - set(toc_pages())
+    assert len(width_checked_pages()) >= len(WIDTH_CHECKED_CHAPTERS) + 20
 
 
 def test_code_width_check_catches_a_long_line(site, browser):
@@ -281,5 +277,21 @@ def test_code_width_check_catches_a_long_line(site, browser):
             page.locator(f"article {where}").first.evaluate(
                 "(e, line) => { e.textContent += '\\n' + line; }", "x = " + "1" * 96)
             assert any("1" * 96 in line for line in overflowing_code(page)), f"{where} not caught"
+    finally:
+        page.close()
+
+
+def test_exercise_page_check_catches_an_unfolded_solution(site, browser):
+    """check_exercise_page passes on a solution page, and fails once a solution is shown open."""
+    html, base = site
+    page_path = "solutions/ch02_core_concepts.html"
+    page, _, _ = visit(browser, urljoin(base, page_path))
+    try:
+        page.wait_for_selector("mjx-container", timeout=20_000)
+        notebook = (REPO / page_path).with_suffix(".ipynb")
+        check_exercise_page(page, html, page_path, notebook)
+        page.locator("article details").first.evaluate("d => { d.open = true; }")
+        with pytest.raises(AssertionError, match="unfolded"):
+            check_exercise_page(page, html, page_path, notebook)
     finally:
         page.close()
