@@ -129,6 +129,8 @@ def with_exercise_links(text: str, chapter: str, repository_url: str, branch: st
     heading = re.search(r"^## Exercises[ \t]*$", text, re.M)
     if not heading:
         return text
+    if heading.end() == len(text):  # the heading ends its cell: the links go under it
+        text += "\n"
     name = f"ch{chapter}"
     text = "\n".join(line for line in text.split("\n")
                      if not line.startswith((EXERCISE_LINE, SOLUTION_LINE)))

@@ -81,6 +81,9 @@ def test_sync_rewrites_a_relative_chapter_link_and_a_solutions_sentence():
     assert "Worked solutions" not in once and "write Adam." in once
     assert once.count(site_url("solutions/ch05_optimizers.html")) == 1
     assert with_exercise_links(once, "05_optimizers", url, branch) == once  # rerunnable
+    alone = with_exercise_links("## Exercises", "05_optimizers", url, branch)  # heading ends the cell
+    assert alone.count(site_url("exercises/ch05_optimizers.html")) == 1
+    assert with_exercise_links(alone, "05_optimizers", url, branch) == alone
 
 
 # ---------------------------------------------------------------- the site build on a small book
