@@ -40,7 +40,7 @@ NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 .PHONY: install book serve test test-fast test-latest lint exercises grade bench bench-grading browser-deps \
         sandbox-deps clean help
-.PHONY: dist test-colab execute timings
+.PHONY: dist test-colab execute timings book-nosolutions
 
 help:
 	@sed -n '1,6p' Makefile
@@ -107,6 +107,12 @@ book: install
 	@echo
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://localhost:8000"
 
+# The site without the solution pages and without any link to them, from the stored outputs
+# (for a course whose graded exercises must not have their answers one click away).
+book-nosolutions: install
+	$(PY) tools/build_site.py --no-solutions --out _build/nosolutions
+	@echo "Open _build/nosolutions/_build/html/index.html"
+
 # Re-execute notebooks in place under the reproducible numerics (their stored outputs are the
 # nbval regression tests), e.g. make execute NB=book/04_backprop.ipynb; and time every notebook
 # against the 90 s budget without touching it.
@@ -167,16 +173,22 @@ test: install browser-deps
 
 # Unit tests only, no notebooks and no browser (quick inner loop while developing).
 test-fast: install
-	$(PY) -m pytest -n 2 -m "not browser" tests $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not browser and not site" tests $(PYTEST_ARGS)
 
 # Newest releases allowed by pyproject's lower bounds, Python 3.12 when present (Colab's version).
+# Stored outputs were made with the pinned releases; newer NumPy/TF kernels round differently, so
+# a training run ends a little elsewhere (e.g. 0.593 vs 0.599 validation accuracy). Here the
+# notebooks must run, without error or hang, and print the same text, verdicts and counts; their
+# decimal numbers are masked (tests/nbval_sanitize_latest.cfg). `make test` compares every digit.
+NBVAL_LATEST := $(subst tests/nbval_sanitize.cfg,.venv-latest/nbval_sanitize.cfg,$(NBVAL))
 test-latest: browser-deps $(VENDOR)/embed-amd.js
 	test -x .venv-latest/bin/python || $(LATEST_PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e ".[tf,book,test]"
+	cat tests/nbval_sanitize.cfg tests/nbval_sanitize_latest.cfg > .venv-latest/nbval_sanitize.cfg
 	.venv-latest/bin/ruff check .
 	$(call SAFE_BLAS,.venv-latest/bin/python) \
-	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL_LATEST) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

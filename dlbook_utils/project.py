@@ -58,14 +58,15 @@ def install_cell_source(repository_url: str = REPOSITORY_URL) -> str:
     Nothing may import ``dlbook_utils`` before it, so "Run all" works on a fresh Colab runtime.
     """
     return (
-        "# Setup, hidden on the site: install the book's helper package on a fresh runtime (Colab).\n"
+        "# Hidden on the site: installs the book's package on a fresh runtime.\n"
         "try:\n"
         "    import dlbook_utils  # noqa: F401\n"
         "except ImportError:\n"
         "    import os\n"
         "\n"
         f'    default = "{pip_spec(repository_url)}"\n'
-        f'    spec = os.environ.get("{PIP_SPEC_ENV}", default)  # a test points it at a wheel\n'
+        f"    # {PIP_SPEC_ENV} overrides it, e.g. a test installs a wheel\n"
+        f'    spec = os.environ.get("{PIP_SPEC_ENV}", default)\n'
         '    %pip install -q "{spec}"'
     )
 

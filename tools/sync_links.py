@@ -7,6 +7,12 @@ copies them into ``dlbook_utils/project.py`` (the package must know them on Cola
 repository), makes the first code cell of every notebook the install cell of
 ``dlbook_utils.project.install_cell_source``, and rewrites the Colab links and the README's install
 line, folds each chapter's setup cell on the site, and writes the package version into the site's footer. ``tests/platform/test_links.py`` fails when anything is out of step with ``_config.yml``.
+
+Links between the book's pages, in notebooks that are read alone on Colab (exercises and
+solutions; a chapter's "Exercises" section), are absolute URLs of the published site: a relative
+``../book/04_backprop.ipynb#label`` leads nowhere on Colab, and MyST cannot resolve a label as a
+``.ipynb`` anchor. The site build turns each back into a local link and checks its page and label
+(``book/_ext/site_links.py``). Rerun this script after merging anything that edits notebooks.
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ PROJECT_MODULE = REPO / "dlbook_utils" / "project.py"
 COLAB_LINK = re.compile(re.escape(project.COLAB_URL) + r"/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/([\w./-]+\.ipynb)")
 BLOB_LINK = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/blob/[\w.-]+/([\w./-]+)")
 PIP_LINE = re.compile(r'"dlbook_utils @ git\+[^"\s]+"')
+# A markdown link from one notebook of the book to another: ](../book/04_backprop.ipynb#label)
+RELATIVE_PAGE_LINK = re.compile(r"\]\(\.\./((?:book|exercises|solutions)/[\w.-]+)\.(?:ipynb|md)(#[\w-]+)?\)")
+# A chapter's own sentence pointing to its solutions; the managed "Solution page" line replaces it.
+SOLUTIONS_SENTENCE = re.compile(
+    r"(?:\s*|;\s*)[Ww]orked solutions are in (?:\[[^\]]*\]\([^)]*\)|`[^`]*`)\.?(?=\s|$)")
+EXERCISE_LINE, SOLUTION_LINE = "**Exercise page:**", "**Solution page:**"
 
 
 def read_config(root: Path = REPO) -> tuple[str, str]:
@@ -101,6 +113,39 @@ def with_solutions_folded(nb):
     return nb
 
 
+def with_site_links(text: str, repository_url: str) -> str:
+    """``text`` with each relative link to a notebook of the book made a link to its site page."""
+    return RELATIVE_PAGE_LINK.sub(
+        lambda m: f"]({project.site_url(m.group(1) + '.html' + (m.group(2) or ''), repository_url)})", text)
+
+
+def with_exercise_links(text: str, chapter: str, repository_url: str, branch: str) -> str:
+    """A chapter's "## Exercises" section starting with links to its exercise and solution pages.
+
+    ``chapter`` is e.g. ``"04_backprop"``; its notebooks are ``exercises/ch04_backprop.ipynb`` and
+    ``solutions/ch04_backprop.ipynb``. The solution link is a paragraph of its own, which a book
+    built without solutions drops whole (book/_ext/site_links.py).
+    """
+    heading = re.search(r"^## Exercises[ \t]*$", text, re.M)
+    if not heading:
+        return text
+    if heading.end() == len(text):  # the heading ends its cell: the links go under it
+        text += "\n"
+    name = f"ch{chapter}"
+    text = "\n".join(line for line in text.split("\n")
+                     if not line.startswith((EXERCISE_LINE, SOLUTION_LINE)))
+    text = SOLUTIONS_SENTENCE.sub(lambda m: "." if m.group(0).startswith(";") else "", text)
+    text = re.sub(r"(^## Exercises[ \t]*\n)\n+", r"\1", text, flags=re.M)
+    exercise = project.site_url(f"exercises/{name}.html", repository_url)
+    colab = project.colab_url(f"exercises/{name}.ipynb", repository_url, branch)
+    solution = project.site_url(f"solutions/{name}.html", repository_url)
+    block = (f"{EXERCISE_LINE} [exercises/{name}]({exercise}) on this site, or "
+             f"[open it on Colab]({colab}) to run it.\n\n"
+             f"{SOLUTION_LINE} [solutions/{name}]({solution}), each worked solution folded under "
+             "its question.\n\n")
+    return re.sub(r"^## Exercises[ \t]*\n", lambda m: m.group(0) + "\n" + block, text, count=1, flags=re.M)
+
+
 def _relink(text: str, repository_url: str, branch: str) -> str:
     text = COLAB_LINK.sub(lambda m: project.colab_url(m.group(1), repository_url, branch), text)
     text = BLOB_LINK.sub(lambda m: project.blob_url(m.group(1), repository_url, branch), text)
@@ -115,9 +160,12 @@ def sync_notebook(path: Path, repository_url: str, branch: str) -> bool:
         with_setup_folded(nb)
     if path.parent.name == "solutions":
         with_solutions_folded(nb)
+    chapter = path.stem if path.parent.name == "book" and path.stem[:2].isdigit() else None
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = _relink(cell.source, repository_url, branch)
+            cell.source = with_site_links(_relink(cell.source, repository_url, branch), repository_url)
+            if chapter:
+                cell.source = with_exercise_links(cell.source, chapter, repository_url, branch)
     after = nbformat.writes(nb) + "\n"
     if after != before:
         path.write_text(after, encoding="utf-8")

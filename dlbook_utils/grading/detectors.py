@@ -63,7 +63,7 @@ def _ratio_inv_n(s, e, n):
 # name -> (test(student, expected, n), hint used when the question declares no Mistake for it)
 DETECTORS = {
     "transposed": (_transposed, "Your result is the transpose of the expected one: check the "
-                   "order of the factors (e.g. X.T @ dZ, not dZ.T @ X)."),
+                   "order of the factors (e.g. X.T @ delta, not delta.T @ X)."),
     "nonfinite": (_nonfinite, "Generic hint: your result contains nan or inf where the true "
                   "value is finite. Something overflowed or divided by zero; at large inputs "
                   "that is usually exp or log (use the stable form: subtract the max, "

@@ -52,7 +52,7 @@ def test_solutions_score_full_and_exercises_zero(tmp_path):
 
 
 PLANTED = [  # (notebook, old, new, question, mistake id)
-    ("ch04_backprop", "X.T @ dZ, dZ.sum", "dZ.T @ X, dZ.sum", "4.1", "transposed-gradient"),
+    ("ch04_backprop", "X.T @ delta, delta.sum", "delta.T @ X, delta.sum", "4.1", "transposed-gradient"),
     ("ch02_core_concepts", "2 * diff / diff.size", "2 * diff", "2.4", "missing-1-over-n"),
     ("ch03_forward_pass", "return -np.mean(log_p", "return -np.sum(log_p", "3.4",
      "sum-instead-of-mean"),
@@ -220,9 +220,9 @@ def test_private_cases_and_fresh_seeds(tmp_path):
     cases = tmp_path / "private.json"
     cases.write_text(json.dumps({"5.4": [[[0, 5, 10], 10, 1.0, 0.0]]}))
     sub = edited(CH05, tmp_path / "subs" / "a" / CH05.name, replace=[(
-        "return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * np.asarray(step) / total))",
-        "s = np.asarray(step)\n    if s.size == 3 and total == 10:\n        return s * 0.0\n"
-        "    return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * s / total))")])
+        "return lr_min + 0.5 * (lr_max - lr_min) * cosine",
+        "if np.size(step) == 3 and total == 10:\n        return cosine * 0.0\n"
+        "    return lr_min + 0.5 * (lr_max - lr_min) * cosine")])
     assert sub.exists()
     plain = _grade(tmp_path / "subs", tmp_path / "o1")["a/ch05_optimizers"]
     private = _grade(tmp_path / "subs", tmp_path / "o2", cases_path=cases)["a/ch05_optimizers"]

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-import yaml
 
 from dlbook_utils.project import colab_url
 from tests.platform.test_notebook_coverage import toc_files
+from tools.build_site import build
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,26 +37,12 @@ pytestmark = [
 ]
 
 
-def build_site(out: Path) -> Path:
+def build_site(out: Path, *, solutions: bool = True) -> Path:
     """Build the book with stored outputs into ``out``; fail on any warning."""
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    config["execute"]["execute_notebooks"] = "off"
-    # Jupyter Book resolves local extensions' folders against the config file's folder.
-    for name, folder in config["sphinx"].get("local_extensions", {}).items():
-        config["sphinx"]["local_extensions"][name] = str(REPO / folder)
-    cfg = out / "_config.yml"
-    cfg.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run(
-        [str(jb), "build", "-W", "--keep-going", "--config", str(cfg), "--path-output", str(out),
-         str(REPO)],
-        capture_output=True, text=True, cwd=REPO,
-    )
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log)
-    assert proc.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
+    html, log, code = build(out, solutions=solutions)
+    assert code == 0, f"jupyter-book build failed:\n{log[-6000:]}"
     assert "WARNING" not in log, f"the build logged warnings:\n{log[-6000:]}"
-    return out / "_build" / "html"
+    return html
 
 
 @pytest.fixture(scope="session")
@@ -90,14 +75,33 @@ def browser():
         b.close()
 
 
+# Code and printed output fit the column of a 1280-pixel-wide window: 75 characters of the code
+# font (measured: a 666-px code block with 32 px of padding, 8.43 px per character), which is
+# the notebooks' ruff line length (book/ruff.toml). The chapters still being rewritten to that
+# width join WIDTH_CHECKED_CHAPTERS when their rewrite is merged.
+WINDOW_WIDTH = 1280
+WIDTH_CHECKED_CHAPTERS = ["book/02_core_concepts.html", "book/04_backprop.html", "book/glossary.html"]
+# Every element of a code cell (its source, its outputs) that needs a horizontal scroll, with
+# folded cells opened first: a folded setup or solution cell must fit once unfolded.
+OVERFLOWING_JS = """() => {
+  document.querySelectorAll('article details').forEach(d => { d.open = true; });
+  return [...document.querySelectorAll('article div.cell, article div.cell *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+    .map(e => (e.innerText || '').split('\\n').reduce((a, l) => l.length > a.length ? l : a, ''));
+}"""
+
+
+def overflowing_code(page) -> list[str]:
+    """The longest line of each code cell or output of ``page`` that scrolls horizontally."""
+    return page.evaluate(OVERFLOWING_JS)
+
+
 def toc_pages() -> list[str]:
     return sorted(f + ".html" for f in toc_files())
 
 
 def stored_figures_and_citations(notebook: Path) -> tuple[int, bool]:
     """How many PNG figures a notebook stores, and whether its text cites anything."""
-    import json
-
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     figures = sum("image/png" in out.get("data", {})
                   for c in cells if c["cell_type"] == "code" for out in c.get("outputs", []))
@@ -107,7 +111,7 @@ def stored_figures_and_citations(notebook: Path) -> tuple[int, bool]:
 
 def visit(browser, url: str):
     """Load ``url``; return (page, console errors, requests that left localhost)."""
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": WINDOW_WIDTH, "height": 800})
     errors, external = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -130,6 +134,8 @@ def test_every_toc_entry_has_a_page(site):
     missing = [p for p in toc_pages() if not (html / p).exists()]
     assert not missing, f"TOC entries without an HTML page: {missing}"
     assert (html / "index.html").exists()
+    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "worked solutions" in intro, "the intro's {only} solutions block is missing"
 
 
 @pytest.mark.parametrize("page_path", toc_pages())
@@ -160,8 +166,33 @@ def test_page_renders_offline(site, browser, page_path):
             launch = page.locator(f'a[href^="{colab_url(notebook_path)}"]')
             assert launch.count() >= 1, f"{page_path}: no Colab launch button for {notebook_path}"
             assert page.locator('a[href$=".ipynb"]').count() >= 1, f"{page_path}: no download button"
+            if page_path.startswith(("exercises/", "solutions/")):
+                check_exercise_page(page, html, page_path, notebook)
+        if page_path in width_checked_pages():  # last: it unfolds every folded cell
+            wide = overflowing_code(page)
+            assert not wide, f"{page_path}: {len(wide)} code blocks scroll, e.g. {wide[:3]}"
     finally:
         page.close()
+
+
+def check_exercise_page(page, html: Path, page_path: str, notebook: Path) -> None:
+    """An exercise or solution page: all its math typeset, linked from its chapter, solutions folded."""
+    n_math = (html / page_path).read_text(encoding="utf-8").count('class="math')
+    assert n_math >= 1, f"{page_path}: no math on the page"
+    typeset = page.locator("article mjx-container").count()
+    assert typeset >= n_math, f"{page_path}: {typeset} of {n_math} formulas typeset"
+    chapter = html / "book" / (notebook.name.removeprefix("ch").removesuffix(".ipynb") + ".html")
+    assert f'href="../{page_path}"' in chapter.read_text(encoding="utf-8"), (
+        f"{chapter.name} does not link {page_path}")
+    if page_path.startswith("solutions/"):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        n_solutions = sum(c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])
+                          for c in cells)
+        folded = page.locator("article details:has(summary:has-text('Show the solution'))")
+        assert folded.count() == n_solutions >= 1, (
+            f"{page_path}: {folded.count()} folded solutions, {n_solutions} in the notebook")
+        assert not any(folded.nth(i).evaluate("d => d.open") for i in range(folded.count())), (
+            f"{page_path}: a solution is shown unfolded")
 
 
 def test_internal_links_resolve(site):
@@ -220,5 +251,47 @@ def test_screenshot_shows_typeset_math(site, browser, tmp_path_factory):
         page.screenshot(path=str(shot), full_page=False)
         print(f"screenshot of {chapter} with {n_math} typeset formulas: {shot}")
         assert n_math >= 1 and shot.stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+def width_checked_pages() -> list[str]:
+    return WIDTH_CHECKED_CHAPTERS + [p for p in toc_pages()
+                                     if p.startswith(("exercises/", "solutions/"))]
+
+
+def test_width_checked_pages_are_pages():
+    """test_page_renders_offline checks the code width of these pages; each must be in the TOC."""
+    assert set(width_checked_pages()) <= set(toc_pages()), set(width_checked_pages()) - set(toc_pages())
+    assert len(width_checked_pages()) >= len(WIDTH_CHECKED_CHAPTERS) + 20
+
+
+def test_code_width_check_catches_a_long_line(site, browser):
+    """A planted 100-character line in a code cell, and one in an output, both scroll."""
+    _, base = site
+    page, _, _ = visit(browser, urljoin(base, WIDTH_CHECKED_CHAPTERS[0]))
+    try:
+        assert not overflowing_code(page)
+        for where in ("div.cell_input pre", "div.cell_output pre"):
+            page.reload(wait_until="networkidle")
+            page.locator(f"article {where}").first.evaluate(
+                "(e, line) => { e.textContent += '\\n' + line; }", "x = " + "1" * 96)
+            assert any("1" * 96 in line for line in overflowing_code(page)), f"{where} not caught"
+    finally:
+        page.close()
+
+
+def test_exercise_page_check_catches_an_unfolded_solution(site, browser):
+    """check_exercise_page passes on a solution page, and fails once a solution is shown open."""
+    html, base = site
+    page_path = "solutions/ch02_core_concepts.html"
+    page, _, _ = visit(browser, urljoin(base, page_path))
+    try:
+        page.wait_for_selector("mjx-container", timeout=20_000)
+        notebook = (REPO / page_path).with_suffix(".ipynb")
+        check_exercise_page(page, html, page_path, notebook)
+        page.locator("article details").first.evaluate("d => { d.open = true; }")
+        with pytest.raises(AssertionError, match="unfolded"):
+            check_exercise_page(page, html, page_path, notebook)
     finally:
         page.close()

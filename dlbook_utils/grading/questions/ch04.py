@@ -7,16 +7,16 @@ from ..registry import Mistake, function_question, value_question
 SECTION = "../book/04_backprop.ipynb"
 
 _TRANSPOSED = Mistake("transposed-gradient", "dW must have W's shape (d_in, d_out): "
-                      "dW = X.T @ dZ. You returned its transpose (dZ.T @ X).",
+                      "dW = X.T @ delta. You returned its transpose (delta.T @ X).",
                       detector="transposed")
 _MATMUL_HINT = ("The shapes do not broadcast: backpropagating through X @ W needs matrix "
-                "products (dZ @ W.T, X.T @ dZ), not element-wise *.")
+                "products (delta @ W.T, X.T @ delta), not element-wise *.")
 _MATMUL = Mistake("elementwise-instead-of-matmul", _MATMUL_HINT,
-                  variant=lambda X, W, dZ: (dZ * W.T, X.T * dZ, dZ.sum(axis=0)))
+                  variant=lambda X, W, delta: (delta * W.T, X.T * delta, delta.sum(axis=0)))
 
 
-def _dense_backward(X, W, dZ):
-    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+def _dense_backward(X, W, delta):
+    return delta @ W.T, X.T @ delta, delta.sum(axis=0)
 
 
 def _dense_cases():
@@ -35,12 +35,12 @@ function_question(
     outputs=("dX", "dW", "db"), cases=_dense_cases(), random_cases=_dense_random,
     section=SECTION,
     mistakes=[_TRANSPOSED, _MATMUL,
-              Mistake("missing-transpose", "dX = dZ @ W.T: dZ is (n, d_out) and W is "
+              Mistake("missing-transpose", "dX = delta @ W.T: delta is (n, d_out) and W is "
                       "(d_in, d_out), so W must be transposed.",
-                      variant=lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0))),
-              Mistake("db-mean-not-sum", "db sums dZ over the batch. dZ already carries the 1/n "
+                      variant=lambda X, W, delta: (delta @ W, X.T @ delta, delta.sum(axis=0))),
+              Mistake("db-mean-not-sum", "db sums delta over the batch. delta already carries the 1/n "
                       "of the mean loss; averaging again divides by n twice.",
-                      variant=lambda X, W, dZ: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)))],
+                      variant=lambda X, W, delta: (delta @ W.T, X.T @ delta, delta.mean(axis=0)))],
 )
 
 
@@ -117,18 +117,18 @@ function_question(
 def _two_layer(X, y, W1, b1, W2, b2):
     Z1 = X @ W1 + b1
     H = np.maximum(Z1, 0)
-    dZ2 = _sce_grad(H @ W2 + b2, y)  # includes the 1/n
-    dH = dZ2 @ W2.T
-    dZ1 = dH * (Z1 > 0)
-    return X.T @ dZ1, dZ1.sum(0), H.T @ dZ2, dZ2.sum(0)
+    delta2 = _sce_grad(H @ W2 + b2, y)  # includes the 1/n
+    dH = delta2 @ W2.T
+    delta1 = dH * (Z1 > 0)
+    return X.T @ delta1, delta1.sum(0), H.T @ delta2, delta2.sum(0)
 
 
 def _two_layer_no_relu_grad(X, y, W1, b1, W2, b2):
     Z1 = X @ W1 + b1
     H = np.maximum(Z1, 0)
-    dZ2 = _sce_grad(H @ W2 + b2, y)
-    dZ1 = dZ2 @ W2.T
-    return X.T @ dZ1, dZ1.sum(0), H.T @ dZ2, dZ2.sum(0)
+    delta2 = _sce_grad(H @ W2 + b2, y)
+    delta1 = delta2 @ W2.T
+    return X.T @ delta1, delta1.sum(0), H.T @ delta2, delta2.sum(0)
 
 
 def _two_layer_case(rng, n, d, h, k):
@@ -143,10 +143,10 @@ function_question(
            _two_layer_case(np.random.default_rng(46), 4, 2, 3, 3)],
     random_cases=lambda rng: [_two_layer_case(rng, 7, 4, 6, 3)],
     mistakes=[Mistake("missing-1-over-n", "Your gradients are n times too large: the loss is "
-                      "the batch mean, so dZ2 = (softmax - onehot) / n.", detector="ratio_n"),
+                      "the batch mean, so delta2 = (softmax - onehot) / n.", detector="ratio_n"),
               _TRANSPOSED,
               Mistake("forgot-activation-derivative", "Backpropagate through the ReLU: "
-                      "dZ1 = (dZ2 @ W2.T) * (Z1 > 0).", variant=_two_layer_no_relu_grad)],
+                      "delta1 = (delta2 @ W2.T) * (Z1 > 0).", variant=_two_layer_no_relu_grad)],
 )
 
 # 4.6: y_hat = sigmoid(w x + b), L = (y_hat - y)**2 / 2, x = 2, w = 0.5, b = -1, y = 1

@@ -45,10 +45,11 @@ function_question(
     mistakes=[
         Mistake("wrong-sign", "The velocity must point downhill: v = momentum * v - lr * g.",
                 variant=_momentum_wrong_sign),
-        Mistake("momentum-pytorch-form", "That is PyTorch's form (v = mu v + g; w -= lr v). "
-                "This exercise uses the Keras form of the chapter: v = momentum * v - lr * g, "
-                "then w = w + v.", variant=lambda w, g, v, lr, mu: (w - lr * (mu * v + g),
-                                                                   mu * v + g)),
+        Mistake("momentum-pytorch-form", "That is PyTorch's form (v = momentum * v + g; "
+                "w -= lr * v). This exercise uses the Keras form of the chapter: "
+                "v = momentum * v - lr * g, then w = w + v.",
+                variant=lambda w, g, v, lr, momentum: (w - lr * (momentum * v + g),
+                                                       momentum * v + g)),
         Mistake("momentum-stale-velocity", "You moved w with the old velocity. Update v first, "
                 "then w = w + v.", variant=_momentum_stale_velocity),
     ],

@@ -4,7 +4,7 @@ precision and MirroredStrategy.
 The exercises are NumPy/arithmetic only: the batch grader runs submissions without TensorFlow.
 FLOP convention: a matrix product (n, a) @ (a, b) costs 2 n a b floating-point operations (one
 multiply and one add per term); biases and activations are ignored; a training step costs three
-products per Dense layer (forward Z = X W, backward dW = X.T dZ and dX = dZ W.T), i.e. three
+products per Dense layer (forward Z = X W, backward dW = X.T delta and dX = delta W.T), i.e. three
 times the forward pass (the first layer's dX is counted too, as the usual rule of thumb does).
 """
 
@@ -40,7 +40,7 @@ function_question(
         Mistake("flops-per-example", "Your count is for one example: multiply by the batch "
                 "size.", variant=lambda s, n: 6 * _weights(s)),
         Mistake("flops-backward-one-product", "The backward pass of a Dense layer needs TWO "
-                "products, dW = X.T @ dZ and dX = dZ @ W.T: 3 x forward in total, not 2 x.",
+                "products, dW = X.T @ delta and dX = delta @ W.T: 3 x forward in total, not 2 x.",
                 variant=lambda s, n: 4 * n * _weights(s)),
     ],
 )
