@@ -200,3 +200,11 @@ def check_delta(layer, delta, out_shape):
                          f"{out_shape} (the forward output), "
                          f"got {delta.shape}")
     return delta
+
+
+def missing(layer, method: str) -> NotImplementedError:
+    """The error for a Layer subclass that lacks forward or backward; our layers once had
+    ``_forward``/``_backward``, so a learner's copy of that style gets told to rename them."""
+    old = hasattr(layer, "_forward") or hasattr(layer, "_backward")
+    hint = "; rename _forward/_backward to forward/backward" if old else ""
+    return NotImplementedError(f"{type(layer).__name__} must define {method}{hint}")

@@ -1,8 +1,7 @@
-"""Activations and their derivatives d/dz (``*_grad``; a layer multiplies
-them by delta, Eq. (eq-activation-backward)), stable at extreme inputs:
-z (...) -> (...), z's dtype. z must be a float array; a NaN passes (NaN
-out) except in softmax, log_softmax and relu_grad, which refuse it.
-"""
+"""Activations (Eqs. of chapter 2) and their derivatives d/dz, ``*_grad``,
+which a layer multiplies by delta, Eq. (eq-activation-backward) of ch. 4.
+Stable at extreme inputs; z: a float array -> z's shape and dtype. A NaN
+passes (NaN out) but softmax, log_softmax and relu_grad refuse it."""
 
 from __future__ import annotations
 
@@ -40,13 +39,13 @@ def tanh_grad(z):
 
 
 def relu(z):
-    """max(z, 0), Eq. (eq-relu). Shapes: z (...) -> (...)."""
+    """max(z, 0), Eq. (eq-relu), ch. 2. Shapes: z any -> like z."""
     return np.maximum(float_array(z, "relu", "z", finite=False), 0)
 
 
 def relu_grad(z):
     """1 where z > 0, else 0 (0 at the kink, like TensorFlow),
-    Eq. (eq-relu-grad). Shapes: z (...) -> (...), z's dtype."""
+    Eq. (eq-relu-grad), ch. 2. Shapes: z any -> like z, z's dtype."""
     z = float_array(z, "relu_grad", "z")  # finite: NaN > 0 is a quiet 0
     return (z > 0).astype(z.dtype)
 

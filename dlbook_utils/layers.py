@@ -16,12 +16,12 @@ __all__ = ["Layer", "Dense", "ReLU", "Sigmoid", "Tanh", "Dropout",
 
 class Layer:
     """``forward(x)`` returns the output, keeping what backward needs;
-    ``backward(delta)``, delta = dL/d(output), puts dL/d(param) in
-    ``grads`` (shaped like ``params``) and returns dL/dx. ``buffers``:
-    state no optimizer updates (BatchNorm's moving statistics).
-    Checks: a layer checks the type and shape of x and delta; a NaN passes
-    on, refused where data enters: fit (X), the loss, the optimizer.
-    """
+    ``backward(delta)``, delta = dL/d(output), puts dL/d(param) in the
+    dict ``grads`` (shaped like the dict ``params``) and returns dL/dx.
+    (Sequential's params(), grads() are methods gathering its layers'.)
+    ``buffers``: state no optimizer updates (BatchNorm's moving stats).
+    A layer checks the type and shape of x and delta; a NaN passes on,
+    refused where data enters: fit (X), the loss, the optimizer."""
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
@@ -34,10 +34,10 @@ class Layer:
         return {}
 
     def forward(self, x):
-        raise _missing(self, "forward(x)")
+        raise check.missing(self, "forward(x)")
 
     def backward(self, delta):
-        raise _missing(self, "backward(delta)")
+        raise check.missing(self, "backward(delta)")
 
     def __call__(self, x):
         return self.forward(x)
@@ -54,18 +54,11 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-def _missing(layer, method):  # our layers once had _forward/_backward
-    old = hasattr(layer, "_forward") or hasattr(layer, "_backward")
-    hint = "; rename _forward/_backward to forward/backward" if old else ""
-    return NotImplementedError(
-        f"{type(layer).__name__} must define {method}{hint}")
-
-
 class Dense(Layer):
     """z = x W + b, Eq. (eq-dense-forward). Backward (eq-dense-backward):
     dW = x^T delta, db = column sums of delta, dx = delta W^T.
-
-    Shapes: x (n, n_in) -> z (n, n_out); W (n_in, n_out), b (n_out,).
+    Shapes: x (n, n_in) -> z (n, n_out); W (n_in, n_out), b (n_out,);
+    delta (n, n_out) -> dx (n, n_in); grads shaped like params.
     init "he": W ~ N(0, 2/n_in) (He et al., 2015; for ReLU); "glorot":
     W ~ U(-a, a), a = sqrt(6/(n_in + n_out)) (Glorot & Bengio, 2010).
     """
@@ -92,9 +85,10 @@ class Dense(Layer):
         return self.x @ self.params["W"] + self.params["b"]
 
     def backward(self, delta):
-        delta = check_delta(self, delta, self.out_shape)
-        delta = delta.astype(self.dtype, copy=False)
-        self.grads["W"][...] = self.x.T @ delta  # [...]: in place
+        # forward ran and delta is shaped like z, or a clear error
+        delta = check_delta(self, delta, self.out_shape).astype(
+            self.dtype, copy=False)  # grads and dx keep the layer's dtype
+        self.grads["W"][...] = self.x.T @ delta  # in place: fast/ holds it
         self.grads["b"][...] = delta.sum(axis=0)  # b was added to each row
         return delta @ self.params["W"].T if self.need_input_grad else None
 
@@ -103,8 +97,10 @@ class Dense(Layer):
 
 
 class ReLU(Layer):
-    """y = max(x, 0), Eq. (eq-relu); dx = delta * relu_grad(x), Eq.
-    (eq-relu-grad), which refuses a NaN x (slope 0 would hide it). (...)"""
+    """A = max(Z, 0), Eq. (eq-relu) of chapter 2, Z the input x. Backward:
+    dx = delta * relu_grad(x), relu_grad = 1 where x > 0, else 0 (0 at the
+    kink), Eq. (eq-relu-grad), ch. 2; a NaN x is refused (slope 0 hides
+    it). Shapes: x (n, d) or any -> A like x; delta like A -> dx like x."""
 
     def forward(self, x):
         self.x = float_array(x, self, "x", finite=False)
@@ -112,12 +108,14 @@ class ReLU(Layer):
         return act.relu(self.x)
 
     def backward(self, delta):
+        # forward ran and delta is shaped like A, or a clear error
         delta = check_delta(self, delta, self.out_shape)
-        return delta * act.relu_grad(self.x)
+        x = float_array(self.x, f"{self!r}.backward", "x")  # NaN: refused
+        return delta * act.relu_grad(x)
 
 
 class Sigmoid(Layer):
-    """y = sigmoid(x), Eq. (eq-sigmoid); dx = delta * y (1 - y). (...)"""
+    """y = sigmoid(x) (eq-sigmoid), dx = delta * y (1 - y). Any shape."""
 
     def forward(self, x):
         self.y = act.sigmoid(x)  # the slope needs only the output
@@ -130,7 +128,7 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """y = tanh(x), Eq. (eq-tanh); dx = delta * (1 - y^2). Shapes: (...)"""
+    """y = tanh(x), Eq. (eq-tanh); dx = delta * (1 - y^2). Any shape."""
 
     def forward(self, x):
         self.y = act.tanh(x)
@@ -143,7 +141,7 @@ class Tanh(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout, Eq. (eq-inverted-dropout). Shapes: (...) -> (...).
+    """Inverted dropout, Eq. (eq-inverted-dropout). Shapes: any -> same.
     Training: a unit is kept with probability 1 - p, scaled by 1/(1 - p);
     eval: identity. ``set_mask(m)`` fixes the 0/1 mask; None: random."""
 
@@ -161,9 +159,8 @@ class Dropout(Layer):
         self.out_shape, self.scale = x.shape, 1
         if not self.training or self.p == 0:
             return x
-        keep = self.fixed_mask
-        if keep is None:
-            keep = self.rng.random(x.shape) >= self.p
+        keep = (self.rng.random(x.shape) >= self.p
+                if self.fixed_mask is None else self.fixed_mask)
         if keep.shape != x.shape:
             raise ValueError(f"{self!r} expected a mask of shape "
                              f"{x.shape}, got {keep.shape}")

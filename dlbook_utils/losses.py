@@ -1,7 +1,7 @@
-"""Losses return ``(loss, delta)``: the batch mean, Eq. (eq-loss-mean), and
-its gradient w.r.t. the prediction or logits. As Keras's MeanSquaredError,
-BinaryCrossentropy and SparseCategoricalCrossentropy (from_logits=True).
-"""
+"""Losses return ``(loss, delta)``: the batch mean, Eq. (eq-loss-mean) of
+ch. 2, and its gradient w.r.t. the prediction or logits. As Keras's
+MeanSquaredError and, with from_logits=True, BinaryCrossentropy and
+SparseCategoricalCrossentropy."""
 
 from __future__ import annotations
 
@@ -45,9 +45,9 @@ def binary_cross_entropy(logits, y):
 
 
 def softmax_cross_entropy(logits, labels):
-    """Softmax cross-entropy with integer labels, Eq. (eq-softmax-ce):
+    """Softmax cross-entropy, integer labels, Eq. (eq-softmax-ce) of ch. 2:
     loss = -(1/n) sum_i log softmax(z_i)[labels_i] (finite for any z);
-    delta = (softmax(z) - onehot(labels)) / n, Eq. (eq-softmax-ce-grad).
+    delta = (softmax(z) - onehot(labels)) / n, (eq-softmax-ce-grad), ch. 4.
     Shapes: logits (n, k), labels (n,) in [0, k) -> float, delta (n, k).
     """
     where = "softmax_cross_entropy"
@@ -57,6 +57,7 @@ def softmax_cross_entropy(logits, labels):
         raise ValueError(f"{where} expected logits of shape (n>0, k>0), "
                          f"got {z.shape}")
     labels = int_labels(labels, n, k, where)
+    # log_softmax (eq-log-softmax, ch. 2), inlined to read in one place
     shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(n)

@@ -1,6 +1,7 @@
 """Optimizers: ``step(params, grads)`` updates the arrays of the dict
-``params`` IN PLACE, in Keras 3's order of operations (Adam, AdamW: with
-``epsilon_hat=True``); equal to Keras to float32 rounding (chapter 5).
+``params`` IN PLACE, in Keras 3's order of operations; equal to Keras to
+float32 rounding (chapter 5). Adam and AdamW match Keras's own formula
+only with ``epsilon_hat=True``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
 
 
 class Optimizer:
-    """Checks the dicts, counts steps ``t``, calls ``_update(w, g, state,
-    lr)`` per key; ``state``: that parameter's arrays. ``lr``: a number or
-    a schedule ``t -> lr`` (``schedules``), t from 0 as in Keras."""
+    """What every optimizer shares, none of it the update itself: the step
+    count ``t``; ``lr``, a number or a schedule ``t -> lr`` (schedules);
+    ``state[key]``: that parameter's own arrays (``_slot``); reset()."""
 
     def __init__(self, lr):
         name = type(self).__name__
@@ -23,33 +24,28 @@ class Optimizer:
         self.t = 0  # number of steps taken
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
-    def current_lr(self) -> float:  # the next step's
+    def current_lr(self) -> float:  # the next step's: lr(t), t from 0
         return float(self.lr(self.t) if callable(self.lr) else self.lr)
 
-    def step(self, params: dict, grads: dict) -> None:
-        grads = checked_grads(params, grads, f"{type(self).__name__}.step")
-        lr = self.current_lr()
-        self.t += 1
-        for key, w in params.items():
-            self._update(w, grads[key], self.state.setdefault(key, {}), lr)
-
-    def _update(self, w, g, state, lr):
-        raise NotImplementedError(
-            f"{type(self).__name__} must define _update(w, g, state, lr)")
-
     def _slot(self, state: dict, name: str, w: np.ndarray) -> np.ndarray:
-        """``state[name]``, zeros like w at first; refuses a new shape."""
+        """``state[name]`` itself (zeros like w at first), so that ``+=``
+        on it stores the new value; refuses a w of a new shape."""
         if name not in state:
             state[name] = np.zeros_like(w)
         elif state[name].shape != w.shape:
-            raise ValueError(
-                f"{type(self).__name__} expected a parameter of shape "
-                f"{state[name].shape} (its state {name!r} has it), "
-                f"got {w.shape}; call reset() after changing the model")
+            raise ValueError(f"{type(self).__name__} expected a parameter "
+                             f"of shape {state[name].shape} (its state "
+                             f"{name!r} has it), got {w.shape}; call "
+                             "reset() after changing the model")
         return state[name]
 
     def reset(self) -> None:  # forget all state: moments, step count
         self.t, self.state = 0, {}
+
+    def __repr__(self):  # the hyperparameters, e.g. SGD(lr=0.1, ...)
+        args = ", ".join(f"{k}={v}" for k, v in vars(self).items()
+                         if k not in ("t", "state") and k[0] != "_")
+        return f"{type(self).__name__}({args})"
 
 
 class SGD(Optimizer):
@@ -64,19 +60,21 @@ class SGD(Optimizer):
         self.momentum = in_unit_interval(momentum, "SGD", "momentum")
         self.nesterov = bool(nesterov)
 
+    def step(self, params: dict, grads: dict) -> None:
+        grads = checked_grads(params, grads, f"{type(self).__name__}.step")
+        lr = self.current_lr()  # before t += 1, as in Adam.step
+        self.t += 1
+        for key, w in params.items():
+            self._update(w, grads[key], self.state.setdefault(key, {}), lr)
+
     def _update(self, w, g, state, lr):
-        mu = self.momentum
-        if mu == 0:
+        if self.momentum == 0:
             w -= lr * g
             return
-        v = self._slot(state, "v", w)
-        v *= mu
+        v = self._slot(state, "v", w)  # state's own array: *= stores it
+        v *= self.momentum
         v -= lr * g
-        w += mu * v - lr * g if self.nesterov else v
-
-    def __repr__(self):
-        return (f"SGD(lr={self.lr}, momentum={self.momentum}, "
-                f"nesterov={self.nesterov})")
+        w += self.momentum * v - lr * g if self.nesterov else v
 
 
 class RMSprop(Optimizer):
@@ -90,26 +88,28 @@ class RMSprop(Optimizer):
         self.rho = in_unit_interval(rho, "RMSprop", "rho")
         self.eps = positive(eps, "RMSprop", "eps")
 
+    def step(self, params: dict, grads: dict) -> None:
+        grads = checked_grads(params, grads, f"{type(self).__name__}.step")
+        lr = self.current_lr()  # before t += 1, as in Adam.step
+        self.t += 1
+        for key, w in params.items():
+            self._update(w, grads[key], self.state.setdefault(key, {}), lr)
+
     def _update(self, w, g, state, lr):
         s = self._slot(state, "s", w)  # the running average of g^2
         s *= self.rho
         s += (1 - self.rho) * (g * g)
         w -= lr * g / np.sqrt(s + self.eps)
 
-    def __repr__(self):
-        return f"RMSprop(lr={self.lr}, rho={self.rho}, eps={self.eps})"
-
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015, Algorithm 1), Eqs. in 05_optimizers:
+    """Adam (Kingma & Ba, 2015, Alg. 1; eps 1e-7 as Keras, the paper 1e-8),
+    Eqs. (eq-adam-m) to (eq-adam-update) of ch. 5, state "m", "v" like w:
     m <- beta1 m + (1 - beta1) g,  v <- beta2 v + (1 - beta2) g^2,
-    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t),  t from 1,
-    w <- w - lr m_hat / (sqrt(v_hat) + eps): (eq-adam-m), (eq-adam-v),
-    (eq-adam-bias), (eq-adam-update). ``epsilon_hat=True``: Keras's form,
-    Eq. (eq-adam-keras): w <- w - alpha_t m / (sqrt(v) + eps), alpha_t =
-    lr sqrt(1 - beta2^t) / (1 - beta1^t); differs where sqrt(v_hat) ~ eps.
-    State "m", "v" like w.
-    """
+    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t),  t = 1, 2, ...
+    w <- w - lr m_hat / (sqrt(v_hat) + eps). ``epsilon_hat=True``: Keras's
+    form (eq-adam-keras), w <- w - alpha_t m / (sqrt(v) + eps), alpha_t =
+    lr sqrt(1 - beta2^t) / (1 - beta1^t); differs if sqrt(v_hat) ~ eps."""
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7, *,
                  epsilon_hat=False):
@@ -120,24 +120,28 @@ class Adam(Optimizer):
         self.eps = positive(eps, name, "eps")
         self.epsilon_hat = bool(epsilon_hat)
 
+    def step(self, params: dict, grads: dict) -> None:
+        grads = checked_grads(params, grads, f"{type(self).__name__}.step")
+        lr = self.current_lr()  # before t += 1: schedules count from 0 as
+        self.t += 1  # in Keras; the update sees t = 1 on the first step
+        for key, w in params.items():
+            self._update(w, grads[key], self.state.setdefault(key, {}), lr)
+
     def _update(self, w, g, state, lr):
+        # state's own arrays (zeros at first): += stores m_t and v_t
         m, v = self._slot(state, "m", w), self._slot(state, "v", w)
         # Keras's order: m + (1 - beta)(g - m) = beta m + (1 - beta) g
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)
-        # In w's dtype, as Keras: float32's 0.999 changes 1 - beta2^t
+        # beta in w's dtype, as Keras: float32(0.999) = 0.99900001 moves
+        # 1 - beta2^t by up to 1.3e-5 (relative), far above rounding
         beta1, beta2 = w.dtype.type(self.beta1), w.dtype.type(self.beta2)
         c1, c2 = 1 - beta1**self.t, 1 - beta2**self.t  # bias corrections
-        if self.epsilon_hat:
+        if self.epsilon_hat:  # lr cast: NumPy 1 would make this float64
             alpha = w.dtype.type(lr) * np.sqrt(c2) / c1
             w -= m * alpha / (np.sqrt(v) + self.eps)
-        else:
+        else:  # lr and eps meet arrays: they take w's dtype themselves
             w -= lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, "
-                f"beta2={self.beta2}, eps={self.eps}, "
-                f"epsilon_hat={self.epsilon_hat})")
 
 
 class AdamW(Adam):
@@ -158,16 +162,9 @@ class AdamW(Adam):
         self.exclude_from_decay = tuple(exclude_from_decay)
 
     def step(self, params: dict, grads: dict) -> None:
-        skip = self.exclude_from_decay  # by name: _update sees no keys
-        self._undecayed = {id(w) for key, w in params.items()
-                           if key.rsplit(".", 1)[-1] in skip}
+        checked_grads(params, grads, "AdamW.step")  # before changing w
+        lr = self.current_lr()  # the lr Adam.step reads next
+        for key, w in params.items():  # decay first, as Keras; "0.b": "b"
+            if key.rsplit(".", 1)[-1] not in self.exclude_from_decay:
+                w -= w * self.weight_decay * lr  # Keras's order of ops
         super().step(params, grads)
-
-    def _update(self, w, g, state, lr):
-        if id(w) not in self._undecayed:
-            w -= w * self.weight_decay * lr  # Keras's order of operations
-        super()._update(w, g, state, lr)
-
-    def __repr__(self):
-        decay = f", weight_decay={self.weight_decay})"
-        return super().__repr__()[:-1] + decay

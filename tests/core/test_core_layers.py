@@ -146,6 +146,32 @@ def test_the_core_reads_in_minutes():
             assert len(inspect.getsource(obj).splitlines()) <= 40, name
 
 
+def template_methods(base, classes) -> list[str]:
+    """Where a learner reading one optimizer would have to open another class: the base
+    defines ``step`` or ``_update``, or an optimizer inherits either instead of defining it."""
+    found = [f"{base.__name__}.{m}" for m in ("step", "_update") if m in vars(base)]
+    return found + [f"{c.__name__} inherits {m}" for c in classes
+                    for m in ("step", "_update") if m not in vars(c)]
+
+
+def test_each_optimizer_reads_in_its_own_class():
+    """Issue 21 and the learner's review: no template method. SGD, RMSprop and Adam each
+    define the step loop and the update they run; the base keeps the bookkeeping."""
+    assert template_methods(optim.Optimizer, [optim.SGD, optim.RMSprop, optim.Adam]) == []
+
+    class TemplateBase(optim.Optimizer):  # planted: the old layout, step in the base
+        def step(self, params, grads):
+            for key, w in params.items():
+                self._update(w, grads[key], self.state.setdefault(key, {}), 0.1)
+
+    class Plain(TemplateBase):
+        def _update(self, w, g, state, lr):
+            w -= lr * g
+
+    assert template_methods(TemplateBase, [Plain]) == ["TemplateBase.step",
+                                                       "Plain inherits step"]
+
+
 def test_every_module_stays_well_under_300_lines():
     """The package is code that learners read and copy: one concept per module, kept short."""
     package = Path(__file__).resolve().parents[2] / "dlbook_utils"

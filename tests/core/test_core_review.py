@@ -69,8 +69,11 @@ def test_relu_layer_follows_the_nan_rule_and_uses_the_activations_module():
     out = relu.forward(x)
     np.testing.assert_array_equal(out[:, :3], act.relu(x[:, :3]))
     assert np.isnan(out[0, 3])  # NaN in, NaN out: the loss downstream refuses it
+    # slope 0 would hide the NaN; the error names the layer, not an internal function
+    with pytest.raises(ValueError, match=r"ReLU\(\)\.backward expected finite x, got 1 NaN/inf"):
+        relu.backward(np.ones_like(x))
     with pytest.raises(ValueError, match=r"relu_grad expected finite z, got 1 NaN/inf"):
-        relu.backward(np.ones_like(x))  # slope 0 would hide the NaN
+        act.relu_grad(x)  # the function itself refuses it too
     relu.forward(x[:, :3])
     delta = np.array([[5.0, 6.0, 7.0]])
     np.testing.assert_array_equal(relu.backward(delta), delta * act.relu_grad(x[:, :3]))
