@@ -199,7 +199,12 @@ def gaussian_noise(x, sigma: float, *, rng: np.random.Generator,
     By default pixels stay in ``[0, 1]``, the range of the book's float images; pass
     ``clip=(0, 255)`` for another range, or ``clip=None`` for data with no range to keep.
     """
-    x = _batch(x, need_float=True)
+    return add_noise(_batch(x, need_float=True), sigma, rng, clip)
+
+
+def add_noise(x: np.ndarray, sigma: float, rng, clip) -> np.ndarray:
+    """``x + sigma * eps`` for a float array of any shape, eps ~ N(0, 1), then clipped to
+    ``clip=(lo, hi)`` unless it is None (shared by the image and the signal versions)."""
     _check_rng(rng)
     if not sigma >= 0:
         raise ValueError(f"sigma must be >= 0, got {sigma!r}")
@@ -208,5 +213,5 @@ def gaussian_noise(x, sigma: float, *, rng: np.random.Generator,
         lo, hi = clip
         if not lo < hi:
             raise ValueError(f"clip must be (lo, hi) with lo < hi, got {clip!r}")
-        np.clip(out, lo, hi, out=out)  # the noisy image is clipped, not the noise
+        np.clip(out, lo, hi, out=out)  # the noisy data is clipped, not the noise
     return out

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .augment import add_noise
+
 __all__ = ["shift", "random_shift", "stretch", "random_stretch", "gaussian_noise"]
 
 
@@ -126,14 +128,4 @@ def gaussian_noise(x, sigma: float, *, rng: np.random.Generator, clip=None) -> n
     """``x + sigma * eps``, eps ~ N(0, 1) i.i.d. per sample (eq-noise); ``clip=(lo, hi)``
     clips the result for data with a valid range. Standardised signals have none: default
     no clipping (the image version, ``augment.gaussian_noise``, clips to [0, 1])."""
-    x = _signals(x)
-    _check_rng(rng)
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
-    out = x + sigma * rng.standard_normal(x.shape).astype(x.dtype)
-    if clip is not None:
-        lo, hi = clip
-        if not lo < hi:
-            raise ValueError(f"clip must be (lo, hi) with lo < hi, got {clip!r}")
-        np.clip(out, lo, hi, out=out)
-    return out
+    return add_noise(_signals(x), sigma, rng, clip)
