@@ -29,3 +29,26 @@ def test_checker_catches_planted_problems():
     problems = citation_problems(bib_keys(bib), citations_in(texts))
     assert problems == {"uncited": ["lonely2001"], "missing": ["ghost1999"],
                         "duplicate": ["real2020"]}
+
+
+def bib_syntax_error(text: str) -> str | None:
+    """What pybtex (the parser the site and the PDF build use) says is wrong, or None."""
+    from pybtex.database import parse_string
+    from pybtex.scanner import PybtexSyntaxError
+
+    try:
+        parse_string(text, "bibtex")
+    except PybtexSyntaxError as exc:
+        return str(exc)
+    return None
+
+
+def test_bib_parses_as_the_build_parses_it():
+    # a merge that drops one closing brace still passes the key scan above, but breaks the build
+    assert bib_syntax_error((BOOK / "references.bib").read_text(encoding="utf-8")) is None
+
+
+def test_a_missing_closing_brace_is_caught():
+    good = "@misc{a2020,\n  title = {x},\n  year = {2020}\n}\n\n@misc{b2021,\n  title = {y}\n}\n"
+    assert bib_syntax_error(good) is None
+    assert "expected" in bib_syntax_error(good.replace("{2020}\n}", "{2020}", 1))
