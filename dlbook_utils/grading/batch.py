@@ -175,6 +175,7 @@ def grade_submission(nb_path: Path, *, timeout: float, memory_mb: int, seed: int
         report["questions"][q.qid] = entry
     report["total"] = sum(r["score"] * r["points"] for r in report["questions"].values())
     report["max"] = sum(r["points"] for r in report["questions"].values())
+    report["pending"] = pending_points(report)
     return report
 
 
@@ -184,16 +185,22 @@ def find_submissions(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
+def pending_points(report: dict) -> float:
+    """Points of written answers still waiting for the instructor's score (free_response)."""
+    return sum(q["points"] for q in report["questions"].values() if q["status"] == "submitted")
+
+
 def write_scores(out: Path, reports: list[dict]) -> None:
     """``out/scores.csv``: a row per submission, a column per question (points earned)."""
     qids = sorted({q for r in reports for q in r["questions"]}, key=registry.id_key)
     with open(out / "scores.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "chapter", *qids, "total", "max", "sandbox"])
+        w.writerow(["submission", "chapter", *qids, "total", "max", "pending", "sandbox"])
         for r in sorted(reports, key=lambda r: r["submission"]):
             row = [r["questions"][q]["score"] * r["questions"][q]["points"]
                    if q in r["questions"] else "" for q in qids]
             w.writerow([r["submission"], r.get("chapter") or "", *row, r["total"], r["max"],
+                        r.get("pending", 0),
                         r["sandbox"] or "OFF: " + NO_SANDBOX_WARNING])
 
 
@@ -246,7 +253,9 @@ def _grade_all(root: Path, out: Path, *, timeout=60.0, memory_mb=1024, cases_pat
         try:
             for fut in as_completed(futures):
                 rep = reports[futures[fut]] = fut.result()
-                log(f"{rep['submission']}: {rep['total']:g}/{rep['max']:g}")
+                pending = rep.get("pending") or 0
+                log(f"{rep['submission']}: {rep['total']:g}/{rep['max']:g}"
+                    + (f" ({pending:g} awaiting hand grading)" if pending else ""))
                 if rep.get("run", {}).get("processes_left"):
                     log(f"WARNING: {rep['run']['processes_left']} process(es) of "
                         f"{rep['submission']}'s sandbox could not be ended")

@@ -88,7 +88,7 @@ def merge(out: Path, scores_csv: Path | None = None) -> list[dict]:
     """Add the instructor's scores from ``scores_csv`` (default ``out/free_response.csv``) to the
     JSON reports in ``out``, and rewrite ``out/scores.csv``. Raises ValueError naming every row
     that is unscored, out of range, or matches no submitted answer; nothing is written then."""
-    from .batch import write_scores
+    from .batch import pending_points, write_scores
 
     scores_csv = Path(scores_csv or out / EXPORT)
     with open(scores_csv, newline="", encoding="utf-8") as f:
@@ -116,6 +116,7 @@ def merge(out: Path, scores_csv: Path | None = None) -> list[dict]:
         raise ValueError(f"{scores_csv.name}: " + "; ".join(problems))
     for sid, rep in reports.items():
         rep["total"] = sum(q["score"] * q["points"] for q in rep["questions"].values())
+        rep["pending"] = pending_points(rep)
         _report_path(out, sid).write_text(json.dumps(rep, indent=1))
     every = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     write_scores(out, [r for r in every if "submission" in r])

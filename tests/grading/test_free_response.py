@@ -53,6 +53,7 @@ def test_export_then_merge_updates_the_totals(essay, tmp_path, capsys):
     full = reps["ann/ch03_forward_pass"]["max"] - registry.get("3.6").points
     assert reps["ann/ch03_forward_pass"]["questions"]["3.6"]["status"] == "not attempted"
     assert reps["ann/ch03_forward_pass"]["total"] == full - 3
+    assert reps["ann/ch03_forward_pass"]["pending"] == 3  # 3.97 waits for the instructor
     with open(out / "free_response.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["submission"] for r in rows] == ["ann/ch03_forward_pass", "bob/ch03_forward_pass"]
@@ -75,8 +76,9 @@ def test_export_then_merge_updates_the_totals(essay, tmp_path, capsys):
     assert main(["merge", str(out), "--scores", str(write(["3", "1.5"]))]) == 0
     assert "merged scores into 2 submission(s)" in capsys.readouterr().out
     with open(out / "scores.csv") as f:
-        totals = {r["submission"]: (float(r["3.97"]), float(r["total"])) for r in
-                  csv.DictReader(f)}
+        rows_after = list(csv.DictReader(f))
+    totals = {r["submission"]: (float(r["3.97"]), float(r["total"])) for r in rows_after}
+    assert {float(r["pending"]) for r in rows_after} == {0.0}  # every written answer scored
     assert totals == {"ann/ch03_forward_pass": (3.0, full), "bob/ch03_forward_pass":
                       (1.5, full - 1.5)}
     ann = json.loads((out / "ann__ch03_forward_pass.json").read_text())
