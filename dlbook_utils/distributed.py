@@ -174,15 +174,19 @@ class WorkerGroup:
         deadline = self._start + self.timeout
         results = [self.folder / f"result-{i}.pkl" for i in range(self.n_workers)]
         while not all(r.exists() for r in results):
-            for i, (proc, result) in enumerate(zip(self.processes, results, strict=True)):
-                code = proc.poll()
-                if code is not None and not result.exists():
-                    error = WorkerError(
-                        f"worker {i} of {self.n_workers} (pid {proc.pid}) {_exit_description(code)} "
-                        f"before returning a result; all workers stopped. Its log ends with:\n"
-                        f"{_tail(self.folder / f'worker-{i}.log')}")
-                    self.close()  # now: its peers would wait for it forever
-                    raise error
+            ended = [(i, proc, proc.poll()) for i, (proc, result)
+                     in enumerate(zip(self.processes, results, strict=True))
+                     if proc.poll() is not None and not result.exists()]
+            if ended:
+                # a worker killed by a signal is the cause; its peers then fail on the
+                # broken connection, so name it first if both ended before this poll
+                i, proc, code = min(ended, key=lambda e: (e[2] >= 0, e[0]))
+                error = WorkerError(
+                    f"worker {i} of {self.n_workers} (pid {proc.pid}) {_exit_description(code)} "
+                    f"before returning a result; all workers stopped. Its log ends with:\n"
+                    f"{_tail(self.folder / f'worker-{i}.log')}")
+                self.close()  # now: its peers would wait for it forever
+                raise error
             if time.monotonic() > deadline:
                 late = [i for i, r in enumerate(results) if not r.exists()]
                 logs = "\n".join(f"  worker {i}:\n{_tail(self.folder / f'worker-{i}.log', 6)}"

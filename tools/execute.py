@@ -59,17 +59,19 @@ def _descendants(pid: int) -> list[int]:
 
 
 class _KernelCPU(threading.Thread):
-    """Samples the CPU time of every process started under this one (the kernel, and the
-    workers it starts) while a notebook runs; the last sample of each is kept."""
+    """Samples the CPU time of every process started under this one after it is created (the
+    kernel, and the workers it starts) while a notebook runs; the last sample of each is kept."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.seen: dict[int, float] = {}
         self.done = threading.Event()
+        # processes already running (a browser, a worker pool) are not this notebook's
+        self.before = set(_descendants(os.getpid()))
 
     def run(self):
         while not self.done.wait(0.1):
-            for pid in _descendants(os.getpid()):
+            for pid in set(_descendants(os.getpid())) - self.before:
                 cpu = _proc_cpu(pid)
                 if cpu is not None:
                     self.seen[pid] = cpu

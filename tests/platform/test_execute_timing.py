@@ -38,3 +38,20 @@ def test_without_the_sampler_the_kernel_is_missed(busy_notebook, monkeypatch):
     monkeypatch.setattr(execute, "_descendants", lambda pid: [])
     _, cpu = execute.execute(busy_notebook, write=False)
     assert cpu < BUSY_S, cpu
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_a_process_running_before_is_not_counted(busy_notebook):
+    """A busy child that was already running (e.g. a browser a test left open) is not the
+    notebook's: counting it reported 28.7 s of CPU for a 1.8 s run."""
+    import subprocess
+    import time
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(1.0)  # it has a second of CPU before the notebook starts
+    try:
+        wall, cpu = execute.execute(busy_notebook, write=False)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert BUSY_S <= cpu <= wall + 1, (wall, cpu)
