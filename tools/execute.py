@@ -45,14 +45,22 @@ def _proc_cpu(pid: int) -> float | None:
 
 
 def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``. /proc lists children per thread that forked them (the
+    kernel may be started from a helper thread), so every thread's list is read."""
     kids, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found = []
         try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                found = [int(c) for c in f.read().split()]
+            threads = os.listdir(f"/proc/{p}/task")
         except OSError:
-            found = []
+            threads = []
+        for tid in threads:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    found += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
         kids += found
         todo += found
     return kids

@@ -1,6 +1,7 @@
 """`make timings` reports a notebook's CPU time, including its kernel's (which getrusage on
 this process cannot see: the kernel is not a child it waits for)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -55,3 +56,22 @@ def test_a_process_running_before_is_not_counted(busy_notebook):
         spinner.kill()
         spinner.wait()
     assert BUSY_S <= cpu <= wall + 1, (wall, cpu)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_a_child_started_from_another_thread_is_found():
+    """/proc lists a child under the thread that forked it (under pytest-xdist the kernel is
+    started from a helper thread, and reading the main thread's list alone found nothing)."""
+    import subprocess
+    import threading
+
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault(
+        "p", subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])))
+    t.start()
+    t.join()
+    try:
+        assert box["p"].pid in execute._descendants(os.getpid())
+    finally:
+        box["p"].kill()
+        box["p"].wait()
