@@ -20,5 +20,9 @@ def show_source(obj):
                         f"got {type(obj).__name__}")
     from IPython.display import Code  # imported here: only notebooks need it
 
+    class Listing(Code):
+        def _repr_latex_(self):  # None: no LaTeX form (the PDF build would typeset
+            return None  # Code's as math); the PDF shows the plain-text listing
+
     header = f"# {obj.__module__}.{obj.__qualname__}\n"
-    return Code(header + inspect.getsource(obj), language="python")
+    return Listing(header + inspect.getsource(obj), language="python")

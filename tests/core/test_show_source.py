@@ -20,3 +20,14 @@ def test_listing_is_the_current_source(obj):
 def test_refuses_non_code(bad):
     with pytest.raises(TypeError, match="expected a function, class or method, got"):
         show_source(bad)
+
+
+
+def test_no_latex_form():
+    """IPython's Code has a LaTeX form that the PDF build typesets as math ('Missing $')."""
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.display import Code
+
+    assert "text/latex" in DisplayFormatter().format(Code("x = 1"))[0]  # the trap
+    assert sorted(DisplayFormatter().format(show_source(Dense))[0]) == ["text/html",
+                                                                         "text/plain"]
