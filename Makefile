@@ -150,7 +150,7 @@ install-pdf:
 # Shares the jupyter cache with `make book` (same invalidation): after a site build, no notebook
 # runs again. The site links the PDF once it exists (book/_ext/pdf_edition.py copies it in).
 pdf: install install-pdf
-	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils book/errata book/glossary requirements.txt \
+	@if [ -f $(CACHE_STAMP) ] && [ -n "$$(find dlbook_utils requirements.txt \
 	    -newer $(CACHE_STAMP) -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) | head -n1)" ]; then \
 	  echo "package or book data changed: re-executing every notebook"; rm -rf _build/.jupyter_cache; fi
 	mkdir -p _build && touch $(CACHE_STAMP).new

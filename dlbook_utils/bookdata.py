@@ -137,7 +137,7 @@ def errata_appendix(book_dir=None):
     """The errata appendix: the summary table of counts, then every entry by seed and category."""
     entries = load_errata(book_dir)
     if not entries:
-        raise ValueError("errata_appendix: found no errata records (book/errata/ch*.yml)")
+        raise ValueError("errata_appendix: found no errata records (dlbook_utils/book_records/errata/ch*.yml)")
     parts = [f"**{len(entries)} errors** in {len(errata_counts(entries))} seed articles, "
              "counted by seed and category:\n", errata_summary_table(entries), ""]
     for seed in errata_counts(entries):
@@ -154,7 +154,7 @@ def glossary_table(book_dir=None):
     """The glossary: English, 中文 and a link to the section where the term is first used."""
     terms = load_glossary(book_dir)
     if not terms:
-        raise ValueError("glossary_table: found no glossary records (book/glossary/ch*.yml)")
+        raise ValueError("glossary_table: found no glossary records (dlbook_utils/book_records/glossary/ch*.yml)")
     for t in terms:
         missing = [f for f in ("en", "zh", "label") if not t.get(f)]
         if missing:

@@ -20,8 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
+from dlbook_utils.bookdata import load_glossary
 from tests.platform.test_notebook_coverage import toc_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,10 +136,8 @@ def page_title(path: Path) -> str:
 
 
 def glossary_chinese() -> list[str]:
-    terms = []
-    for path in sorted((REPO / "book" / "glossary").glob("*.yml")):
-        terms += [entry["zh"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    return terms
+    """The Chinese of every glossary term, read as the glossary appendix reads it."""
+    return [entry["zh"] for entry in load_glossary()]
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """Notes on the source articles: one collapsed dropdown at the end of each chapter, little prose.
 
 The book grew from blog articles (the seeds) with many errors. Their full records live in the
-errata appendix (book/errata.ipynb, rendered from book/errata/*.yml with a label
+errata appendix (book/errata.ipynb, rendered from dlbook_utils/book_records/errata/*.yml with a label
 ``errata-<id>`` per entry). A chapter only points there: its LAST cell is a markdown cell tagged
 ``source-notes`` holding one MyST dropdown,
 
