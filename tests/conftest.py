@@ -16,6 +16,17 @@ import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+# `make test-latest` (DLBOOK_LATEST=1) runs the notebooks under the newest NumPy/TF, whose kernels
+# round differently: a chaotic training run then ends elsewhere. Its decimals are masked
+# (nbval_sanitize_latest.cfg) and its verdicts still compared; a cell tagged KERNEL_SENSITIVE
+# prints an outcome that sits on a knife edge (a p-value near 0.05, the argmax of a flat curve,
+# a tie between grid values) and is only executed there, not compared. `make test` compares it.
+KERNEL_SENSITIVE = "kernel-sensitive"
+if os.environ.get("DLBOOK_LATEST"):
+    from nbval import plugin as _nbval
+
+    _nbval.metadata_tags[KERNEL_SENSITIVE] = ("check", False)
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
