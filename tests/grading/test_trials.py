@@ -62,6 +62,7 @@ def load_trials() -> list[Trial]:
 
 
 ALL = load_trials()
+N_QUESTIONS += 3  # chapter 10's function questions 10.7-10.9
 
 
 def prepare(trial: Trial) -> str:
