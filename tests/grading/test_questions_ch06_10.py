@@ -151,6 +151,38 @@ def test_ch09_numbers_by_hand():
     assert np.isclose(registry.get("9.4").reference, 156_106_752 * 20 / 1e9)
 
 
+def test_ch09_replica_loss_is_tensorflows_and_sums_to_the_global_mean():
+    import tensorflow as tf
+
+    q = registry.get("9.8")
+    rng = np.random.default_rng(5)
+    for per_example, global_batch in q.cases + q.random_cases(rng):
+        ours = q.reference(per_example, global_batch)
+        theirs = float(tf.nn.compute_average_loss(tf.constant(per_example),
+                                                  global_batch_size=global_batch))
+        assert np.isclose(ours, theirs, rtol=1e-12, atol=0), (ours, theirs)
+    # eq-global-batch-loss: the r replicas' losses add up to the mean over the global batch
+    losses = rng.uniform(0, 3, size=24)
+    for r in (1, 2, 3, 4, 6, 8):
+        shares = np.split(losses, r)
+        total = sum(q.reference(share, len(losses)) for share in shares)
+        assert np.isclose(total, losses.mean(), rtol=1e-12, atol=0), r
+        local = sum(np.mean(share) for share in shares)  # the planted bug: r times too large
+        assert np.isclose(local, r * losses.mean(), rtol=1e-12, atol=0), r
+    assert {g // len(p) for p, g in q.cases} == {1, 2, 4, 8}  # the replica counts
+
+
+def test_ch09_safe_loss_scale_by_float16_casts():
+    q = registry.get("9.9")
+    for (grads,) in q.cases + q.random_cases(np.random.default_rng(6)):
+        s = q.reference(grads)
+        assert np.log2(s) == np.round(np.log2(s))  # a power of two
+        with np.errstate(over="ignore"):
+            fits = np.isfinite((s * grads).astype(np.float16)).all()
+            twice = np.isfinite((2 * s * grads).astype(np.float16)).all()
+        assert fits and not twice, (s, np.abs(grads).max())
+
+
 # ---------------------------------------------------------------- hand-written wrong answers
 def _flip_rot(x):
     return np.rot90(x, 2, axes=(1, 2))
@@ -177,6 +209,9 @@ WRONG = [
      "elementwise-instead-of-matmul"),
     ("9.1", lambda s, n: 2 * n * sum(a * b for a, b in zip(s, s[1:], strict=False)),
      "flops-forward-only"),
+    ("9.8", lambda per_example, global_batch: per_example.sum() / len(per_example),
+     "replica-local-mean"),
+    ("9.9", lambda g: 2.0 ** np.ceil(np.log2(65504 / abs(g).max())), "scale-rounded-up"),
 ]
 
 
@@ -213,6 +248,8 @@ PLANTED = [  # (notebook, old, new, questions that must fail, {qid: mistake id})
      {"8.1": "missing-1-over-n", "8.2": "gd-diverged"}),
     ("ch08_code_examples", "r = X @ w + b - y", "r = y - X @ w - b",
      {"8.1": "wrong-sign", "8.2": "gd-diverged"}),
+    ("ch09_tf_at_scale", "return np.sum(per_example) / global_batch",
+     "return np.mean(per_example)", {"9.8": "replica-local-mean"}),
     ("ch10_trends_faq", 'answer_10_4 = "C"', 'answer_10_4 = "A"', {"10.4": "choice-10.4-a"}),
 ]
 

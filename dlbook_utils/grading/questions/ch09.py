@@ -1,5 +1,5 @@
-"""Chapter 9 (TensorFlow at scale): cost arithmetic and the concepts behind tf.function, mixed
-precision and MirroredStrategy.
+"""Chapter 9 (TensorFlow at scale): cost arithmetic, the concepts behind tf.function, mixed
+precision and MirroredStrategy, a replica's share of the loss and the choice of a loss scale.
 
 The exercises are NumPy/arithmetic only: the batch grader runs submissions without TensorFlow.
 FLOP convention: a matrix product (n, a) @ (a, b) costs 2 n a b floating-point operations (one
@@ -95,5 +95,99 @@ value_question(
                 value=_GFLOPS * 1e9),
         Mistake("flops-forward-only", "Use the FLOPs of the whole training step (exercise "
                 "9.2), not the forward pass only.", value=_GFLOPS / 3),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 9.8 a replica's share of the loss
+# eq-global-batch-loss: each of r replicas divides the sum of its B per-example losses by the
+# GLOBAL batch size rB (tf.nn.compute_average_loss), so that the all-reduce's sum of the r
+# gradients is the gradient of the global mean. r = global_batch / B varies over the cases.
+def _replica_loss(per_example, global_batch):
+    return float(np.sum(per_example) / global_batch)
+
+
+def _replica_cases():
+    r = np.random.default_rng(98)
+    # (B, r): one replica (where the local mean is right), then 2, 4 and 8 replicas
+    return [(r.uniform(0.1, 3.0, size=b), b * n) for b, n in ((6, 1), (5, 2), (8, 4), (3, 8))]
+
+
+def _replica_random(rng):
+    return [(rng.uniform(0.01, 5.0, size=b), b * n)
+            for b, n in ((int(rng.integers(2, 33)), int(rng.integers(2, 9))) for _ in range(3))]
+
+
+function_question(
+    "9.8", "A replica's share of the global batch's loss", name="replica_loss",
+    reference=_replica_loss, cases=_replica_cases(), random_cases=_replica_random,
+    batch_size_of=lambda args: None, rtol=1e-6, atol=1e-9, section=SECTION + "#global-batch",
+    mistakes=[
+        Mistake("replica-local-mean", "Your loss, and so every replica's gradient, is r = "
+                "global_batch / B times too large, and so is their sum after the all-reduce: "
+                "you divided by the per-replica batch B (the mean over this replica's rows), "
+                "not by the global batch size rB.",
+                variant=lambda per_example, global_batch: float(np.mean(per_example))),
+        Mistake("replica-sum-undivided", "You returned the sum of the B losses: divide it by "
+                "the global batch size rB, or the summed gradient is rB times too large.",
+                variant=lambda per_example, global_batch: float(np.sum(per_example))),
+        Mistake("replica-divided-twice", "You divided twice: the mean over the replica's B "
+                "rows, then by the global batch size. Divide the SUM of the B losses by rB, "
+                "once.", variant=lambda per_example, global_batch:
+                float(np.mean(per_example) / global_batch)),
+        Mistake("replica-divided-by-r", "You divided the sum by the number of replicas r = "
+                "global_batch / B. Divide it by the global batch size rB: r replicas of B rows.",
+                variant=lambda per_example, global_batch:
+                float(np.sum(per_example) * len(per_example) / global_batch)),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 9.9 choosing the loss scale S
+# eq-loss-scale-limit: the largest power of two S with S * max|g| <= 65504 (float16's largest).
+F16_MAX = 65504.0
+
+
+def _safe_scale(grads):
+    return float(2.0 ** np.floor(np.log2(F16_MAX / np.max(np.abs(grads)))))
+
+
+def _scale_from_signed_max(grads):
+    with np.errstate(invalid="ignore", divide="ignore"):  # max g <= 0 gives nan, as it would
+        return float(2.0 ** np.floor(np.log2(F16_MAX / np.max(grads))))
+
+
+def _scale_cases():
+    r = np.random.default_rng(99)
+    g = r.normal(size=50)
+    return [(4 * g / np.abs(g).max(),),  # largest |g| 4: 65504 / 4 lies just below 2**14
+            (np.array([2e-3, -0.7, 1e-6, 0.3]),),  # the largest |g| is negative
+            (r.normal(scale=1e-4, size=(6, 5)),)]  # a 2-d gradient, far below 1
+
+
+def _scale_random(rng):
+    return [(rng.normal(scale=10.0 ** rng.uniform(-6, 1), size=int(rng.integers(5, 40))),)
+            for _ in range(3)]
+
+
+function_question(
+    "9.9", "The largest loss scale S that overflows nothing", name="safe_loss_scale",
+    reference=_safe_scale, cases=_scale_cases(), random_cases=_scale_random,
+    batch_size_of=lambda args: None, rtol=0, atol=0, section=SECTION + "#mixed-precision",
+    mistakes=[
+        Mistake("scale-rounded-up", "Your S is twice too large: S * max|g| passes 65504 and "
+                "the largest gradient overflows to inf. Round the exponent DOWN (floor).",
+                variant=lambda g: float(2.0 ** np.ceil(np.log2(F16_MAX / np.max(np.abs(g)))))),
+        Mistake("scale-ignores-sign", "A large negative gradient overflows too (to -inf): "
+                "take the largest ABSOLUTE value, max |g|, not max g.",
+                variant=_scale_from_signed_max),
+        Mistake("scale-exponent-not-scale", "You returned the exponent k; the scale is "
+                "S = 2**k.", variant=lambda g: float(np.floor(np.log2(F16_MAX / np.max(np.abs(g)))))),
+        Mistake("scale-limit-65536", "65536 = 2**16 is not a float16 number: the largest is "
+                "65504, and a scaled gradient between the two overflows. Use 65504.",
+                variant=lambda g: float(2.0 ** np.floor(np.log2(65536 / np.max(np.abs(g)))))),
+        Mistake("scale-not-power-of-two", "S must be a power of two, so that scaling and "
+                "unscaling change only the exponent and lose no bits: round log2 down.",
+                variant=lambda g: float(F16_MAX / np.max(np.abs(g)))),
     ],
 )
