@@ -7,10 +7,12 @@ compared by nbval.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import asdict, dataclass
 
 from dlbook_utils import __version__
 
+WIDTH = 75  # the book's column: a notebook's stored text output must not scroll sideways
 # "submitted": a free-response answer recorded for the instructor; "graded": its score merged back
 STATUSES = ("passed", "failed", "not attempted", "error", "submitted", "graded")
 _SYMBOL = {"passed": "✓", "failed": "✗", "not attempted": "·", "error": "✗", "submitted": "✎",
@@ -77,6 +79,21 @@ class Result:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def wrapped(self, width: int = WIDTH) -> str:
+        """``str(self)`` folded to lines of at most ``width`` characters (words are never split,
+        so a single word longer than ``width`` stays whole); continuation lines are indented."""
+        lines = []
+        for line in str(self).split("\n"):
+            indent = " " * (len(line) - len(line.lstrip()) + 2)
+            lines += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False) or [""]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """The plain-text form a notebook stores (and a PDF prints): folded to the column. str()
+        stays one line per part, for logs and the batch grader's feedback."""
+        printer.text(self.wrapped())
 
     def _repr_html_(self) -> str:
         colour = _COLOUR[self.status]

@@ -32,7 +32,7 @@ TRIALS = Path(__file__).parent / "trials"
 CHAPTERS = [f"{c:02d}" for c in range(1, 11)]
 PRELUDE = "import numpy as np\n"
 NAMED_RATE = 0.8
-N_QUESTIONS = 73  # the book's questions, chapters 1-10
+N_QUESTIONS = 74  # the book's questions, chapters 1-10
 
 
 @dataclass(frozen=True)

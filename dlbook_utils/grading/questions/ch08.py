@@ -36,7 +36,7 @@ def _linreg_case(r, n, d):
 
 _r = np.random.default_rng(81)
 function_question(
-    "8.1", "Vectorised gradient of the MSE for linear regression", name="linreg_grad",
+    "8.1", "Vectorised MSE gradient, linear regression", name="linreg_grad",
     reference=_linreg_grad, outputs=("dw", "db"), section=SECTION + "#linreg-numpy",
     no_loops=True,  # the statement: no loop over examples
     cases=[_linreg_case(_r, 6, 3), _linreg_case(_r, 10, 2)],
@@ -126,7 +126,7 @@ _r = np.random.default_rng(83)
 _MATMUL_HINT = ("The shapes do not broadcast: X (n, d) times W1 (d, h) is a matrix product, "
                 "X @ W1 (shape (n, h)), not the element-wise X * W1.")
 function_question(
-    "8.3", "Two-layer MLP forward (tanh hidden layer, linear output)", name="mlp_forward",
+    "8.3", "Two-layer MLP forward (tanh hidden, linear out)", name="mlp_forward",
     reference=_mlp, section=SECTION + "#mlp-numpy",
     cases=[_mlp_case(_r, 5, 2, 4, 1), _mlp_case(_r, 3, 4, 6, 2)],
     random_cases=lambda rng: [_mlp_case(rng, int(rng.integers(2, 7)), 3, 5, 2)],
@@ -173,5 +173,78 @@ function_question(
                 variant=lambda x, y: (x[(y == 0) | (y == 1)] / 255.0, y[(y == 0) | (y == 1)])),
         Mistake("forgot-scaling", "Scale the pixels from 0..255 to [0, 1]: divide by 255.",
                 variant=lambda x, y: (_zero_one(x, y)[0] * 255.0, _zero_one(x, y)[1])),
+    ],
+)
+
+
+# ---------------------------------------------------------------- 8.7 two-layer MLP backward
+def _mlp_backward(X, y, W1, b1, W2, b2):
+    """The gradients of eq-mlp-backprop: dW1 (d, h), db1 (h,), dW2 (h, d_out), db2 (d_out,)."""
+    A1 = np.tanh(X @ W1 + b1)              # (n, h)
+    d2 = 2 * (A1 @ W2 + b2 - y) / y.size   # dL/dY_hat, the mean over all n * d_out entries
+    d1 = (d2 @ W2.T) * (1 - A1**2)         # dL/dZ1, (n, h)
+    return X.T @ d1, d1.sum(axis=0), A1.T @ d2, d2.sum(axis=0)
+
+
+def _backward_variant(*, scale=None, tanh_prime=None, bias_sum=None, use_z1=False):
+    """The reference with one step done wrong; each keyword names the step (None: right)."""
+    def wrong(X, y, W1, b1, W2, b2):
+        Z1 = X @ W1 + b1
+        A1 = np.tanh(Z1)
+        r = A1 @ W2 + b2 - y
+        d2 = 2 * r / y.size if scale is None else scale(r, y)
+        d1 = (d2 @ W2.T) * (1 - A1**2 if tanh_prime is None else tanh_prime(A1))
+        total = bias_sum or (lambda d: d.sum(axis=0))
+        return X.T @ d1, total(d1), (Z1 if use_z1 else A1).T @ d2, total(d2)
+    return wrong
+
+
+def _backward_case(r, n, d, h, d_out):
+    return (r.normal(size=(n, d)), r.normal(size=(n, d_out)), r.normal(size=(d, h)),
+            r.normal(size=h), r.normal(size=(h, d_out)), r.normal(size=d_out))
+
+
+_r = np.random.default_rng(87)
+function_question(
+    "8.7", "Two-layer MLP backward pass (four gradients)", name="mlp_backward",
+    reference=_mlp_backward, outputs=("dW1", "db1", "dW2", "db2"),
+    section=SECTION + "#mlp-numpy",
+    # the chapter's 2-4-1 network, then more outputs (the 1/(n d_out) matters) and other sizes
+    cases=[_backward_case(_r, 5, 2, 4, 1), _backward_case(_r, 6, 3, 5, 2),
+           _backward_case(_r, 4, 2, 3, 3)],
+    random_cases=lambda rng: [_backward_case(rng, int(rng.integers(3, 9)), int(rng.integers(2, 5)),
+                                             int(rng.integers(3, 7)), int(rng.integers(1, 4)))],
+    mistakes=[
+        Mistake("backward-missing-mean", "Every gradient is n * d_out times too large: the loss "
+                "is the MEAN of the squared errors over all n * d_out entries, so "
+                "delta2 = 2 * (Y_hat - y) / y.size.",
+                variant=_backward_variant(scale=lambda r, y: 2 * r)),
+        Mistake("backward-mean-over-rows-only", "With d_out > 1 outputs your gradients are "
+                "d_out times too large: np.mean averages over all n * d_out entries, so divide "
+                "by y.size, not by n = len(X).",
+                variant=_backward_variant(scale=lambda r, y: 2 * r / len(y))),
+        Mistake("tanh-derivative-1-minus-a", "The derivative of tanh is 1 - tanh(z)**2: "
+                "delta1 = (delta2 @ W2.T) * (1 - A1**2). You wrote 1 - A1, as the seed does.",
+                variant=_backward_variant(tanh_prime=lambda A1: 1 - A1)),
+        Mistake("forgot-tanh-derivative", "The chain rule passes through tanh: multiply "
+                "delta2 @ W2.T by tanh'(Z1) = 1 - A1**2 before the first layer's gradients.",
+                variant=_backward_variant(tanh_prime=lambda A1: 1.0)),
+        Mistake("pre-activation-in-dw2", "dW2 multiplies delta2 by the layer's input, the "
+                "activations A1 = tanh(Z1): A1.T @ delta2, not Z1.T @ delta2.",
+                variant=_backward_variant(use_z1=True)),
+        Mistake("bias-grad-wrong-axis", "A bias gradient sums over the batch, axis 0, and has "
+                "the shape of the bias: db1 = delta1.sum(axis=0), shape (h,). You summed over "
+                "axis 1 (over the units).",
+                variant=_backward_variant(bias_sum=lambda d: d.sum(axis=1))),
+        Mistake("bias-grad-keepdims", "A gradient has the shape of its parameter: b1 is (h,), "
+                "so db1 = delta1.sum(axis=0) without keepdims (yours is (1, h)).",
+                variant=_backward_variant(bias_sum=lambda d: d.sum(axis=0, keepdims=True))),
+        Mistake("transposed-product", "A weight gradient has the shape of its weight: "
+                "dW1 = X.T @ delta1 is (d, h) and dW2 = A1.T @ delta2 is (h, d_out); you "
+                "wrote the product the other way round (delta.T @ input).",
+                detector="transposed"),
+        Mistake("backward-wrong-sign", "All your gradients have the wrong sign: with "
+                "delta2 = dL/dY_hat = 2 * (Y_hat - y) / y.size the residual is prediction "
+                "minus target.", detector="sign"),
     ],
 )
