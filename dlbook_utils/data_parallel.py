@@ -14,8 +14,7 @@ batch size rB, which ``tf.nn.compute_average_loss(per_example_loss, global_batch
 does. Then the sum over workers is the mean over the global batch, and r workers follow the same
 trajectory as one process, up to float32 rounding (the sums run in another order).
 ``average_over="local"`` plants the classic bug: each worker takes the *mean over its own* B
-rows, the all-reduce adds r such means, and every gradient comes out r times too large.
-(The book's notation: r replicas, B examples each; k is reserved for the number of classes.)
+rows, the all-reduce adds r such means, and every gradient comes out r times too large (r replicas of B examples each).
 
 TensorFlow is imported inside ``train`` only: importing this module stays cheap.
 """
@@ -31,16 +30,20 @@ import numpy as np
 from .distributed import WorkerGroup, run_workers
 from .parallel_checks import (  # re-exported: the chapter imports one module
     WARMUP_STEPS,
+    fastest_ms,
     float32_bound,
     gradient_ratio,
     max_weight_difference,
     ms_per_step,
+    round_ms,
     step_times,
+    verdict,
 )
+from .turns import Turns, run_in_turns  # run_in_turns re-exported
 
-__all__ = ["train", "replica_loss", "run_data_parallel", "run_single_process", "run_side_by_side", "TARGET",
-           "WARMUP_STEPS", "max_weight_difference", "float32_bound", "gradient_ratio",
-           "ms_per_step", "step_times"]
+__all__ = ["train", "replica_loss", "run_data_parallel", "run_single_process", "run_side_by_side",
+           "run_in_turns", "TARGET", "WARMUP_STEPS", "max_weight_difference", "float32_bound",
+           "gradient_ratio", "ms_per_step", "step_times", "round_ms", "fastest_ms", "verdict"]
 
 TARGET = "dlbook_utils.data_parallel:train"
 
@@ -71,7 +74,7 @@ def global_batches(steps: int, batch: int, seed: int):
 
 
 RUN_DEFAULTS = {"steps": 20, "global_batch": 64, "hidden": 32, "lr": 0.1, "seed": 0,
-                "average_over": "global"}
+                "average_over": "global", "rounds": 0, "block_steps": 10}
 
 
 def _start_tf(threads: int, deterministic: bool):
@@ -91,7 +94,7 @@ def _start_tf(threads: int, deterministic: bool):
 
 
 def train(runs: list[dict] | None = None, *, threads: int = 1,
-          deterministic: bool = True) -> list[dict]:
+          deterministic: bool = True, turns: dict | None = None) -> list[dict]:
     """Each run of ``runs`` in turn, in this process; one result dict per run.
 
     A run's keys (all optional; defaults in RUN_DEFAULTS): ``steps``, ``global_batch`` rB,
@@ -105,6 +108,12 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
     update and its gradient all-reduce, nothing else), ``allreduce_seconds`` the time of one all-reduce of a
     gradient (communication alone), ``setup_seconds`` (to the first step; for the first run
     this includes TF's import and the cluster's start) and ``conditions``.
+
+    A run with ``rounds`` > 0 is also timed after all runs have trained, in ``rounds`` blocks of
+    ``block_steps`` more steps, each block at this process's turn (``turns``: the keyword
+    arguments of :class:`dlbook_utils.turns.Turns` but ``lead``; see ``run_in_turns``).
+    ``round_seconds`` (rounds, block_steps) holds their step times; ``round_allreduce_seconds``
+    (rounds,) the median of 5 all-reduces alone after each block.
     """
     begin = time.perf_counter()
     runs = [{**RUN_DEFAULTS, **run} for run in (runs if runs is not None else [{}])]
@@ -122,10 +131,20 @@ def train(runs: list[dict] | None = None, *, threads: int = 1,
     conditions = {"workers": n_replicas, "task": task, "threads": threads, "cores": cores,
                   "deterministic": deterministic, "tensorflow": tf.__version__,
                   "oneDNN": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
-    results = []
+    results, timers = [], []
     for run in runs:
-        results.append({**_train_one(tf, strategy, task, begin, **run), "conditions": conditions})
+        result, timer = _train_one(tf, strategy, task, begin, **run)
+        results.append({**result, "conditions": conditions})
+        timers.append(timer)
         begin = time.perf_counter()
+    if any(run["rounds"] for run in runs):  # timed blocks, one process at a time
+        order = Turns(**turns, lead=task == 0)
+        order.ready()
+        for run, result, timer in zip(runs, results, timers, strict=True):
+            blocks = [order.run(timer, run["block_steps"]) for _ in range(run["rounds"])]
+            if blocks:  # (rounds, block_steps) and (rounds,)
+                result["round_seconds"], result["round_allreduce_seconds"] = (
+                    np.array(column) for column in zip(*blocks, strict=True))
     return results
 
 
@@ -143,7 +162,8 @@ def replica_loss(tf, model, xb, yb, *, average_over, global_batch):
     return tf.reduce_mean(per_example)  # eq-local-mean-bug: sum / B
 
 
-def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed, average_over):
+def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, seed,
+               average_over, rounds, block_steps):
     import keras
 
     n_replicas = strategy.num_replicas_in_sync  # one replica per worker on a CPU
@@ -209,10 +229,19 @@ def _train_one(tf, strategy, task, begin, *, steps, global_batch, hidden, lr, se
     tic = time.perf_counter()
     for _ in range(10):
         allreduce_only().numpy()
-    return {"weights": [w.numpy() for w in model.trainable_variables],
-            "first_gradient": first_gradient, "losses": losses.astype(np.float64),
-            "step_seconds": np.array(step_seconds),
-            "allreduce_seconds": (time.perf_counter() - tic) / 10, "setup_seconds": setup_seconds}
+    result = {"weights": [w.numpy() for w in model.trainable_variables],
+              "first_gradient": first_gradient, "losses": losses.astype(np.float64),
+              "step_seconds": np.array(step_seconds), "setup_seconds": setup_seconds,
+              "allreduce_seconds": (time.perf_counter() - tic) / 10}
+
+    def time_block(n_steps):  # more steps on the same batches, then 5 all-reduces alone
+        seconds = []
+        for i in range(n_steps + 5):
+            tic = time.perf_counter()
+            (step(*batches[i % len(batches)]) if i < n_steps else allreduce_only()).numpy()
+            seconds.append(time.perf_counter() - tic)
+        return np.array(seconds[:n_steps]), float(np.median(seconds[n_steps:]))
+    return result, time_block
 
 
 def run_data_parallel(runs: list[dict] | None = None, n_workers: int = 2, *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["WARMUP_STEPS", "max_weight_difference", "gradient_ratio", "float32_bound",
-           "ms_per_step", "step_times"]
+           "ms_per_step", "step_times", "round_ms", "fastest_ms", "verdict"]
 
 WARMUP_STEPS = 2  # the first steps trace the tf.function and warm the caches: not timed
 
@@ -75,3 +75,34 @@ def step_times(single: dict, workers: list[dict]) -> dict:
     times["conditions"] = {key: value for key, value in workers[0]["conditions"].items()
                            if key not in ("task", "workers")}
     return times
+
+
+def _as_workers(results) -> list[dict]:
+    return results if isinstance(results, list) else [results]
+
+
+def round_ms(results) -> np.ndarray:
+    """Milliseconds per step of a run timed in rounds (``round_seconds``), one per round
+    (rounds,): the median step of the round. For r workers (a list of results) the slowest
+    worker's, since a synchronous step ends when the slowest worker's does.
+    """
+    return 1e3 * np.max([np.median(r["round_seconds"], axis=1)
+                         for r in _as_workers(results)], axis=0)
+
+
+def fastest_ms(results, *, allreduce: bool = False) -> float:
+    """The fastest step (or, with ``allreduce=True``, all-reduce alone) of every round, in ms:
+    the least disturbed by other programs. For r workers, the slowest worker's fastest."""
+    key = "round_allreduce_seconds" if allreduce else "round_seconds"
+    return 1e3 * max(float(np.min(r[key])) for r in _as_workers(results))
+
+
+def verdict(ratios) -> str:
+    """What per-round ratios a/b (a ratio > 1: b is faster) allow one to say: a side is
+    faster only if it is faster in every round; otherwise nothing."""
+    ratios = np.asarray(ratios)
+    if np.all(ratios > 1):
+        return "faster in every round"
+    if np.all(ratios < 1):
+        return "slower in every round"
+    return "no clear winner"

@@ -122,7 +122,7 @@ def test_the_missing_division_by_the_global_batch_is_caught(runs):
     assert ref["conditions"]["workers"] == 1  # one process: "local" = "global", no bug possible
     assert dp.max_weight_difference(ref, runs[0][0]) == 0.0
     for w in buggy:
-        assert dp.gradient_ratio(w, ref) == pytest.approx(2.0, abs=1e-6)  # k = 2 times too large
+        assert dp.gradient_ratio(w, ref) == pytest.approx(2.0, abs=1e-6)  # r = 2 times too large
         diff = dp.max_weight_difference(w, ref)
         assert diff > 1e4 * dp.float32_bound(ref), diff  # far outside float32 rounding
         np.testing.assert_allclose(w["losses"][0], 2 * ref["losses"][0], rtol=1e-6)
