@@ -106,14 +106,23 @@ def errata_counts(entries: list[dict]) -> dict:
     return dict(sorted(counts.items()))
 
 
+def seed_number(seed: str) -> str:
+    """The number a seed file name starts with: ``"000_668aaf76049e1a23.txt"`` -> ``"000"``."""
+    return seed.split("_", 1)[0]
+
+
 def errata_summary_table(entries: list[dict]) -> str:
-    """Markdown table: one row per seed file, one column per category, with totals."""
+    """Markdown table: one row per seed file, one column per category, with totals.
+
+    A seed is named by its number (``000`` for ``000_668aaf76049e1a23.txt``): with the full file
+    names the nine columns were wider than the page's text column.
+    """
     counts = errata_counts(entries)
     head = "| seed | " + " | ".join(CATEGORIES) + " | total |\n|---|" + "---:|" * (len(CATEGORIES) + 1)
-    rows = [f"| `{seed}` | " + " | ".join(str(row[c]) for c in CATEGORIES) + f" | {sum(row.values())} |"
-            for seed, row in counts.items()]
+    rows = [f"| {seed_number(seed)} | " + " | ".join(str(row[c]) for c in CATEGORIES)
+            + f" | {sum(row.values())} |" for seed, row in counts.items()]
     totals = [sum(row[c] for row in counts.values()) for c in CATEGORIES]
-    rows.append("| **all seeds** | " + " | ".join(f"**{t}**" for t in totals)
+    rows.append("| **all** | " + " | ".join(f"**{t}**" for t in totals)
                 + f" | **{sum(totals)}** |")
     return "\n".join([head, *rows])
 
@@ -139,7 +148,8 @@ def errata_appendix(book_dir=None):
     if not entries:
         raise ValueError("errata_appendix: found no errata records (book/errata/ch*.yml)")
     parts = [f"**{len(entries)} errors** in {len(errata_counts(entries))} seed articles, "
-             "counted by seed and category:\n", errata_summary_table(entries), ""]
+             "counted by seed (numbered as in the headings below) and category:\n",
+             errata_summary_table(entries), ""]
     for seed in errata_counts(entries):
         parts.append(f":::{{rubric}} Seed `{seed}`: {SEED_NAMES.get(seed, '')}\n:::\n")
         for category in CATEGORIES:
