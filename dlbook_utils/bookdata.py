@@ -112,16 +112,18 @@ def seed_number(seed: str) -> str:
 
 
 def errata_summary_table(entries: list[dict]) -> str:
-    """Markdown table: one row per seed file, one column per category, with totals.
+    """Markdown table: one row per category, one column per seed file, with totals.
 
-    A seed is named by its number (``000`` for ``000_668aaf76049e1a23.txt``): with the full file
-    names the nine columns were wider than the page's text column.
+    Seeds are the columns, named by their number (``000`` for ``000_668aaf76049e1a23.txt``):
+    nine columns of categories, or the full file names, were wider than the page's text column.
     """
     counts = errata_counts(entries)
-    head = "| seed | " + " | ".join(CATEGORIES) + " | total |\n|---|" + "---:|" * (len(CATEGORIES) + 1)
-    rows = [f"| {seed_number(seed)} | " + " | ".join(str(row[c]) for c in CATEGORIES)
-            + f" | {sum(row.values())} |" for seed, row in counts.items()]
-    totals = [sum(row[c] for row in counts.values()) for c in CATEGORIES]
+    seeds = list(counts)
+    head = ("| category | " + " | ".join(seed_number(s) for s in seeds) + " | total |\n|---|"
+            + "---:|" * (len(seeds) + 1))
+    rows = [f"| {c} | " + " | ".join(str(counts[s][c]) for s in seeds)
+            + f" | {sum(counts[s][c] for s in seeds)} |" for c in CATEGORIES]
+    totals = [sum(counts[s].values()) for s in seeds]
     rows.append("| **all** | " + " | ".join(f"**{t}**" for t in totals)
                 + f" | **{sum(totals)}** |")
     return "\n".join([head, *rows])
@@ -148,7 +150,7 @@ def errata_appendix(book_dir=None):
     if not entries:
         raise ValueError("errata_appendix: found no errata records (book/errata/ch*.yml)")
     parts = [f"**{len(entries)} errors** in {len(errata_counts(entries))} seed articles, "
-             "counted by seed (numbered as in the headings below) and category:\n",
+             "counted by category and seed (numbered as in the headings below):\n",
              errata_summary_table(entries), ""]
     for seed in errata_counts(entries):
         parts.append(f":::{{rubric}} Seed `{seed}`: {SEED_NAMES.get(seed, '')}\n:::\n")
