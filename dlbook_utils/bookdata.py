@@ -106,14 +106,25 @@ def errata_counts(entries: list[dict]) -> dict:
     return dict(sorted(counts.items()))
 
 
+def seed_number(seed: str) -> str:
+    """The number a seed file name starts with: ``"000_668aaf76049e1a23.txt"`` -> ``"000"``."""
+    return seed.split("_", 1)[0]
+
+
 def errata_summary_table(entries: list[dict]) -> str:
-    """Markdown table: one row per seed file, one column per category, with totals."""
+    """Markdown table: one row per category, one column per seed file, with totals.
+
+    Seeds are the columns, named by their number (``000`` for ``000_668aaf76049e1a23.txt``):
+    nine columns of categories, or the full file names, were wider than the page's text column.
+    """
     counts = errata_counts(entries)
-    head = "| seed | " + " | ".join(CATEGORIES) + " | total |\n|---|" + "---:|" * (len(CATEGORIES) + 1)
-    rows = [f"| `{seed}` | " + " | ".join(str(row[c]) for c in CATEGORIES) + f" | {sum(row.values())} |"
-            for seed, row in counts.items()]
-    totals = [sum(row[c] for row in counts.values()) for c in CATEGORIES]
-    rows.append("| **all seeds** | " + " | ".join(f"**{t}**" for t in totals)
+    seeds = list(counts)
+    head = ("| category | " + " | ".join(seed_number(s) for s in seeds) + " | total |\n|---|"
+            + "---:|" * (len(seeds) + 1))
+    rows = [f"| {c} | " + " | ".join(str(counts[s][c]) for s in seeds)
+            + f" | {sum(counts[s][c] for s in seeds)} |" for c in CATEGORIES]
+    totals = [sum(counts[s].values()) for s in seeds]
+    rows.append("| **all** | " + " | ".join(f"**{t}**" for t in totals)
                 + f" | **{sum(totals)}** |")
     return "\n".join([head, *rows])
 
@@ -139,7 +150,8 @@ def errata_appendix(book_dir=None):
     if not entries:
         raise ValueError("errata_appendix: found no errata records (dlbook_utils/book_records/errata/ch*.yml)")
     parts = [f"**{len(entries)} errors** in {len(errata_counts(entries))} seed articles, "
-             "counted by seed and category:\n", errata_summary_table(entries), ""]
+             "counted by category and seed (numbered as in the headings below):\n",
+             errata_summary_table(entries), ""]
     for seed in errata_counts(entries):
         parts.append(f":::{{rubric}} Seed `{seed}`: {SEED_NAMES.get(seed, '')}\n:::\n")
         for category in CATEGORIES:

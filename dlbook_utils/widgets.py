@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 __all__ = ["Explorer", "explorer"]
+
+# The text form stands in for the widget in the printed edition, where code and output lines
+# must fit the book's 75-character code column (book/ruff.toml).
+REPR_WIDTH = 75
 
 
 def _fmt(value) -> str:
@@ -175,10 +180,18 @@ class Explorer:
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
+        """What the printed edition shows in place of the widget: sentences, wrapped."""
         frames = self.sweep_values()
-        return (f"Explorer({self.title!r}: sweep {self.sweep} over {len(frames)} frames "
-                f"[{_fmt(frames[0])} .. {_fmt(frames[-1])}]; controls: "
-                f"{', '.join(self.params)})")
+        title = self.title.strip().rstrip(".")
+        what = f"Interactive explorer: {title}." if title else "Interactive explorer."
+        controls = f"controls: {', '.join(self.params)}."
+        if len(frames) == 1:
+            sweep = f"Shows {self.sweep} = {_fmt(frames[0])}; {controls}"
+        else:
+            sweep = (f"Sweeps {self.sweep} over {len(frames)} frames "
+                     f"({_fmt(frames[0])} to {_fmt(frames[-1])}); {controls}")
+        use = "Open the web page or run the notebook to use it."
+        return "\n".join(textwrap.fill(s, width=REPR_WIDTH) for s in (what, sweep, use))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": repr(self), "text/html": self.to_html()}

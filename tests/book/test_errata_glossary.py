@@ -88,6 +88,12 @@ def test_appendix_counts_planted_entries(tmp_path):
     counts = bookdata.errata_counts(bookdata.load_errata(tmp_path))
     assert counts["000_a.txt"]["code"] == 1 and counts["000_a.txt"]["faq"] == 1
     assert counts["001_b.txt"]["code"] == 1 and sum(counts["001_b.txt"].values()) == 1
+    # the summary has a column per seed, named by its number, so that it fits the page
+    table = bookdata.errata_summary_table(bookdata.load_errata(tmp_path)).splitlines()
+    assert table[0] == "| category | 000 | 001 | total |"
+    assert table[2:4] == ["| code | 1 | 1 | 2 |", "| math | 0 | 0 | 0 |"]
+    assert "| faq | 1 | 0 | 1 |" in table
+    assert table[-1] == "| **all** | **2** | **1** | **3** |"
 
 
 def test_glossary_table_rejects_planted_duplicate(tmp_path):

@@ -44,13 +44,32 @@ def test_repr_and_html_are_stable_text():
         return explorer(lambda ax, a: ax.plot([0, a]), {"a": [1.0, 2.0, 3.0]}, title="t")
 
     e1, e2 = make(), make()
-    assert repr(e1) == "Explorer('t': sweep a over 3 frames [1 .. 3]; controls: a)"
+    assert repr(e1) == ("Interactive explorer: t.\n"
+                        "Sweeps a over 3 frames (1 to 3); controls: a.\n"
+                        "Open the web page or run the notebook to use it.")
     assert "0x" not in repr(e1)
     h1, h2 = e1.to_html(), e2.to_html()
     assert h1 == h2  # no random element ids
     bundle = e1._repr_mimebundle_()
     assert bundle["text/plain"] == repr(e1) and bundle["text/html"] == h1
     assert "application/vnd.jupyter.widget-view+json" not in bundle  # no kernel here
+
+
+def test_repr_wraps_to_the_code_column_as_sentences():
+    """The printed edition shows the text form: lines of at most 75 characters, no word cut."""
+    title = "Random MLP output (colour scale per frame), " * 3 + "ending here."
+    params = {f"knob_{i}": [0.25, 0.5, 8.0] for i in range(12)}
+    text = repr(explorer(lambda ax, **v: None, params, title=title, sweep="knob_3"))
+    lines = text.split("\n")
+    assert max(len(line) for line in lines) <= 75, lines
+    assert len(lines) >= 5  # the long title and the list of controls each wrapped
+    words = " ".join(lines).split()
+    assert words == f"Interactive explorer: {title}".split() + (
+        "Sweeps knob_3 over 3 frames (0.25 to 8); controls: "
+        + ", ".join(params) + ". Open the web page or run the notebook to use it.").split()
+    assert "ending here..." not in text  # the title's own full stop is not doubled
+    one = repr(explorer(lambda ax, a: None, {"a": [2.0]}))
+    assert one.startswith("Interactive explorer.\nShows a = 2; controls: a.\n")
 
 
 def test_static_html_stays_small():
@@ -103,7 +122,7 @@ def test_stored_notebook_output_repeats(tmp_path):
     assert outputs[0]["text/plain"] == outputs[1]["text/plain"]
     assert outputs[0]["text/html"] == outputs[1]["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]  # live view in a kernel
-    assert outputs[0]["text/plain"].startswith("Explorer('x'")
+    assert outputs[0]["text/plain"].startswith("Interactive explorer: x.\n")
 
 
 def test_static_player_loads_nothing_from_the_network():
