@@ -184,7 +184,8 @@ function_question(
         Mistake("scale-exponent-not-scale", "You returned the exponent k; the scale is "
                 "S = 2**k.", variant=lambda g: float(np.floor(np.log2(F16_MAX / np.max(np.abs(g)))))),
         Mistake("scale-limit-65536", "65536 = 2**16 is not a float16 number: the largest is "
-                "65504, and a scaled gradient between the two overflows. Use 65504.",
+                "65504, and a scaled gradient from 65520 up rounds to inf. Bound S * max|g| "
+                "by 65504, the book's (conservative) limit.",
                 variant=lambda g: float(2.0 ** np.floor(np.log2(65536 / np.max(np.abs(g)))))),
         Mistake("scale-not-power-of-two", "S must be a power of two, so that scaling and "
                 "unscaling change only the exponent and lose no bits: round log2 down.",
