@@ -190,7 +190,7 @@ test-latest: browser-deps $(VENDOR)/embed-amd.js
 	cat tests/nbval_sanitize.cfg tests/nbval_sanitize_latest.cfg > .venv-latest/nbval_sanitize.cfg
 	.venv-latest/bin/ruff check .
 	$(call SAFE_BLAS,.venv-latest/bin/python) DLBOOK_LATEST=1 \
-	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile $(NBVAL_LATEST) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+	  .venv-latest/bin/python -m pytest -n 2 --dist loadfile --durations=15 $(NBVAL_LATEST) tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
