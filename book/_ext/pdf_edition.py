@@ -7,7 +7,7 @@ Three jobs:
   alternative holding the frame the website shows first (frame 1), with a note that the web edition
   plays them all. The HTML builder still prefers the player (``nb_mime_priority_overrides``).
 * **Chapter numbers.** The site's chapter titles carry their number; LaTeX adds its own, so the
-  PDF's titles drop theirs.
+  PDF's titles drop theirs. The appendices are lettered (A, B, ...), not numbered on.
 * **The link.** When ``_build/latex/dlbook.pdf`` exists next to the HTML output, the HTML build
   copies it to the site's root and sets the tag ``pdf_edition``, which shows the intro page's link
   to it (an ``{only}`` block). Without a PDF there is no link, so the site never links a missing
@@ -28,6 +28,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 PDF_NAME = "dlbook.pdf"
+APPENDICES_CAPTION = "Appendices"  # the last part of _toc.yml
 # A chapter's title on the site carries its number ("7. Data augmentation").
 CHAPTER_NUMBER = re.compile(r"\d+\. (?=[A-Z])")
 # matplotlib's to_jshtml writes each frame as: frames[i] = "data:image/png;base64,<lines ending in \>"
@@ -89,6 +90,25 @@ class ChapterTitleWithoutNumber(SphinxPostTransform):
                 title.replace(title[0], nodes.Text(CHAPTER_NUMBER.sub("", title[0], count=1)))
 
 
+class AppendicesLettered(SphinxPostTransform):
+    """On paper the appendices are lettered (Appendix A: Notation, ...) instead of numbered on
+    from the chapters and the Exercises and Solutions parts ("Chapter 31"): a LaTeX
+    ``\\appendix`` goes just before the part whose caption is ``APPENDICES_CAPTION``.
+    sphinx_jupyterbook_latex turns the TOC's captions into parts at priority 700."""
+
+    default_priority = 800
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for title in self.document.findall(nodes.title):
+            part = title.parent
+            if title.astext() == APPENDICES_CAPTION and isinstance(part, nodes.section):
+                holder = part.parent.parent  # section < start_of_file < compound
+                where = holder.parent.index(holder)
+                holder.parent.insert(where, nodes.raw("", "\\appendix\n", format="latex"))
+                return
+
+
 def tag_when_pdf_exists(app) -> None:
     """Set the tag ``pdf_edition`` for HTML builds when the PDF has been built."""
     if app.builder.format == "html" and (Path(app.outdir).parent / "latex" / PDF_NAME).is_file():
@@ -111,6 +131,7 @@ def copy_pdf(app, exception) -> None:
 def setup(app):
     app.add_transform(ExplorerFrameForPaper)
     app.add_post_transform(ChapterTitleWithoutNumber)
+    app.add_post_transform(AppendicesLettered)
     app.connect("builder-inited", tag_when_pdf_exists)
     app.connect("env-get-outdated", reread_root_page)
     app.connect("build-finished", copy_pdf)

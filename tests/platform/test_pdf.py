@@ -189,6 +189,13 @@ def test_every_glossary_term_has_its_chinese_in_the_pdf(book_text):
     assert missing_phrases(book_text, terms) == []
 
 
+def test_the_appendices_are_lettered(book_text):
+    """Appendix A is the notation (book/_ext/pdf_edition.py inserts \\appendix before the part),
+    not "Chapter thirty-one" after the Exercises and Solutions parts."""
+    assert re.search(r"APPENDIX\s+A\s+NOTATION", book_text), "expected 'Appendix A: Notation'"
+    assert not re.search(r"CHAPTER\s+THIRTY", book_text)
+
+
 def test_no_unresolved_reference(book_text):
     assert unresolved_references(book_text) == []
     # numbered equations are there and cited by number, e.g. "(4.7)"
