@@ -41,7 +41,7 @@ from .parallel_checks import (  # re-exported: the chapter imports one module
 )
 from .turns import Turns, run_in_turns  # run_in_turns re-exported
 
-__all__ = ["train", "replica_loss", "run_data_parallel", "run_single_process", "run_side_by_side",
+__all__ = ["train", "replica_loss", "run_data_parallel", "run_side_by_side",
            "run_in_turns", "TARGET", "WARMUP_STEPS", "max_weight_difference", "float32_bound",
            "gradient_ratio", "ms_per_step", "step_times", "round_ms", "fastest_ms", "verdict"]
 
@@ -254,15 +254,6 @@ def run_data_parallel(runs: list[dict] | None = None, n_workers: int = 2, *,
     return [list(by_run) for by_run in zip(*per_worker, strict=True)]
 
 
-def run_single_process(runs: list[dict] | None = None, *, threads: int = 1,
-                       deterministic: bool = True, timeout: float = 120.0,
-                       env: dict | None = None) -> list[dict]:
-    """The reference: ``train(runs)`` in one fresh process without TF_CONFIG: ``results[run]``."""
-    return run_workers(TARGET, 1, timeout=timeout, env=env, use_tf_config=False,
-                       kwargs={"runs": runs, "threads": threads,
-                               "deterministic": deterministic})[0]
-
-
 def run_side_by_side(runs: list[dict] | None = None, n_workers: int = 2, *, threads: int = 1,
                      deterministic: bool = True, timeout: float = 120.0,
                      env: dict | None = None) -> tuple[list[dict], list[list[dict]]]:
@@ -270,7 +261,7 @@ def run_side_by_side(runs: list[dict] | None = None, n_workers: int = 2, *, thre
 
     Faster than one after the other (the processes share the start-up of TF between the
     cores), for comparing weights; their step times then measure a crowded machine, so time
-    with ``run_single_process`` and ``run_data_parallel`` in turn instead.
+    with ``run_in_turns`` instead.
     """
     kwargs = {"runs": runs, "threads": threads, "deterministic": deterministic}
     with WorkerGroup(TARGET, 1, kwargs=kwargs, timeout=timeout, env=env,

@@ -98,8 +98,8 @@ def run_in_turns(groups: dict[str, dict], timeout: float = 300.0,
     ``groups[name]``: keyword arguments ``runs``, and optionally ``n_workers`` (1: a plain
     process, no TF_CONFIG), ``threads``, ``env``. The runs with ``rounds`` > 0 must line up:
     the i-th timed run of every group that has one has the same ``rounds``; each round, the
-    groups take one turn each, in the order of ``groups``. Returns ``{name: results}``, as
-    ``run_single_process`` (1 worker) or ``run_data_parallel`` (more) return them.
+    groups take one turn each, in the order of ``groups``. Returns ``{name: results}``:
+    ``results[run]`` for 1 worker, ``results[run][worker]`` (as ``run_data_parallel``) for more.
     """
     timed = {name: [r.get("rounds", 0) for r in g["runs"] if r.get("rounds", 0)]
              for name, g in groups.items()}
